@@ -1,0 +1,66 @@
+# consult – two commands: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app consult
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+
+.PHONY: run serve install install-test translations chromium lint types test test-db bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile --use-fuzzy -q -d consult/translations -D messages
+
+## make run: install, migrate the SQLite database, load the demo, serve on :5000
+run: install translations
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@echo "consult läuft auf http://127.0.0.1:5000 (Strg+C beendet)"
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## Debian's Chromium for the browser tests (never a downloaded browser build)
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Debian's chromium (apt) for the browser tests ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's chromium: run 'sudo apt-get install chromium' and retry."; \
+	    exit 1; \
+	  fi; \
+	fi
+
+lint: install-test
+	$(BIN)/ruff check consult tests migrations wsgi.py
+	$(BIN)/ruff format --check consult tests migrations/env.py wsgi.py
+
+types: install-test
+	$(BIN)/mypy
+
+## make test: everything (lint, types, unit, migrations, services, web, API, browser)
+test: install-test translations chromium lint types
+	$(PYTEST) tests/unit tests/migrations tests/services tests/web tests/api tests/browser
+
+## The tiers that touch the database (run again on PostgreSQL by .ci/run)
+test-db: install-test translations
+	$(PYTEST) tests/migrations tests/services tests/web tests/api
+
+bench: install-test translations
+	$(PYTEST) tests/benchmarks -s
+
+clean:
+	rm -rf $(VENV) instance .mypy_cache .ruff_cache .hypothesis

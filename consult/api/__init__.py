@@ -1,0 +1,17 @@
+"""The JSON API under /api/v1 (contract: shared/design/API.md)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from consult.api.base import bp
+from consult.extensions import csrf
+
+
+def init_app(app: Flask) -> None:
+    from consult.api import accounts, openapi  # noqa: F401  (routes register on import)
+
+    # Bearer-token requests carry no cookie, so need no CSRF token; cookie-authenticated
+    # requests are checked in base.authenticate() instead.
+    csrf.exempt(bp)
+    app.register_blueprint(bp)

@@ -1,0 +1,96 @@
+"""Blueprint, authentication and request parsing shared by all API modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, request
+from flask_login import current_user
+
+from consult.db import get_session
+from consult.errors import BadRequest, Invalid, NotAuthenticated, TooLarge
+from consult.extensions import csrf
+from consult.models import User
+from consult.services import accounts
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+#: Endpoints of this blueprint that need no token.
+PUBLIC = frozenset({"api.openapi"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@bp.before_request
+def authenticate() -> None:
+    """Bearer token, or the app's own session cookie plus the X-CSRFToken header."""
+    if request.endpoint in PUBLIC:
+        return
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            raise NotAuthenticated(
+                "Erwartet wird „Authorization: Bearer <Token>“.", code="invalid_token"
+            )
+        user = accounts.user_for_api_token(get_session(), raw.strip())
+        if user is None:
+            raise NotAuthenticated("Das Token ist ungültig oder widerrufen.", code="invalid_token")
+        g.api_user = user
+        return
+    if current_user.is_authenticated:
+        if request.method not in SAFE_METHODS:
+            csrf.protect()
+        g.api_user = current_user._get_current_object()
+        return
+    raise NotAuthenticated("Anmeldung erforderlich: bitte ein API-Token senden.")
+
+
+def api_user() -> User:
+    user: User = g.api_user
+    return user
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object. Raises TooLarge (413) or BadRequest (400)."""
+    limit = current_app.extensions["consult_settings"].max_json_length
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"Der Inhalt ist zu groß (höchstens {limit // 1024} KB).")
+    if not request.is_json:
+        raise BadRequest(
+            "Erwartet wird JSON (Content-Type: application/json).", code="malformed_json"
+        )
+    data = request.get_data(cache=True)
+    if len(data) > limit:
+        raise TooLarge(f"Der Inhalt ist zu groß (höchstens {limit // 1024} KB).")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise BadRequest("Der Inhalt ist kein gültiges JSON.", code="malformed_json")
+    if not isinstance(body, dict):
+        raise BadRequest("Erwartet wird ein JSON-Objekt.", code="malformed_json")
+    return body
+
+
+def field(
+    body: dict[str, Any],
+    name: str,
+    kind: type | tuple[type, ...],
+    *,
+    required: bool = True,
+    default: Any = None,
+) -> Any:
+    """One field of a JSON object, type-checked. Raises Invalid (422)."""
+    if name not in body or body[name] is None:
+        if required:
+            raise Invalid(f"Das Feld „{name}“ fehlt.", code="missing_field", fields={name: "fehlt"})
+        return default
+    value = body[name]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    value_ok = False if isinstance(value, bool) and bool not in kinds else isinstance(value, kinds)
+    if not value_ok:
+        expected = " oder ".join(k.__name__ for k in kinds)
+        raise Invalid(
+            f"Das Feld „{name}“ muss vom Typ {expected} sein.",
+            code="invalid_field",
+            fields={name: f"erwartet {expected}"},
+        )
+    return value

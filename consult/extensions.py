@@ -1,0 +1,61 @@
+"""Flask extensions: login, CSRF, rate limits, translations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from consult.db import get_session
+from consult.models import User
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="fixed-window")
+babel = Babel()
+
+LANGUAGES = ("de", "en")
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return "de"
+    if current_user.is_authenticated and getattr(current_user, "locale", None) in LANGUAGES:
+        return str(current_user.locale)
+    chosen = request.cookies.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return request.accept_languages.best_match(LANGUAGES, default="de") or "de"
+
+
+@login_manager.user_loader
+def load_user(ident: str) -> User | None:
+    user_id, _, nonce = ident.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = get_session().get(User, int(user_id))
+    if user is None or not user.is_active or user.session_nonce != nonce:
+        return None
+    return user
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Bitte melden Sie sich an, um diese Seite zu sehen."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        return {"current_locale": str(get_locale() or "de"), "languages": LANGUAGES}

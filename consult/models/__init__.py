@@ -1,0 +1,17 @@
+"""All models, imported so that the metadata is complete."""
+
+from consult.models.accounts import ApiToken, OneTimeToken, Organisation, OrganisationKind, User
+from consult.models.consultations import Consultation, Membership, Role
+from consult.models.mail import OutboxMessage
+
+__all__ = [
+    "ApiToken",
+    "Consultation",
+    "Membership",
+    "OneTimeToken",
+    "Organisation",
+    "OrganisationKind",
+    "OutboxMessage",
+    "Role",
+    "User",
+]

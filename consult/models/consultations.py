@@ -1,0 +1,55 @@
+"""Consultations and the per-consultation roles of their members."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.db import Base, UTCDateTime, utcnow
+from consult.models.accounts import User
+
+
+class Role(enum.StrEnum):
+    EDITOR = "editor"
+    PARTICIPANT = "participant"
+    MUNICIPALITY = "municipality"
+    OBSERVER = "observer"
+
+
+class Consultation(Base):
+    __tablename__ = "consultations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    created_by: Mapped[User | None] = relationship()
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="consultation", cascade="all, delete-orphan"
+    )
+
+
+class Membership(Base):
+    """A user's role in one consultation (rights are per consultation)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("consultation_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: One of Role.
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship()

@@ -1,0 +1,28 @@
+"""The outbox: every e-mail is queued here first, so a failing server loses nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from consult.db import Base, UTCDateTime, utcnow
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Delivery attempts so far.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Earliest time of the next attempt (backs off after failures).
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: Set when retries are exhausted; an admin can requeue.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,189 @@
+"""Request life cycle: deny-by-default login, security headers, commit, errors."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from consult import db
+from consult.errors import ServiceError
+from consult.services import permissions
+
+log = logging.getLogger(__name__)
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+#: German titles and explanations of the error pages (no internals shown).
+ERROR_TEXTS: dict[int, tuple[str, str]] = {
+    400: ("Ungültige Anfrage", "Die Anfrage konnte nicht verarbeitet werden."),
+    401: ("Anmeldung erforderlich", "Bitte melden Sie sich an."),
+    403: ("Kein Zugriff", "Dafür fehlt Ihnen die Berechtigung."),
+    404: ("Nicht gefunden", "Diese Seite gibt es nicht oder Sie dürfen sie nicht sehen."),
+    405: ("Nicht erlaubt", "Diese Aktion ist hier nicht möglich."),
+    409: ("Konflikt", "Die Aktion passt nicht zum aktuellen Stand."),
+    413: ("Zu groß", "Die gesendeten Daten sind zu groß."),
+    422: ("Ungültige Eingabe", "Die Eingaben sind nicht gültig."),
+    429: (
+        "Zu viele Versuche",
+        "Zu viele Anmeldeversuche. Bitte warten Sie eine Minute und versuchen Sie es erneut.",
+    ),
+    500: ("Interner Fehler", "Etwas ist schiefgegangen. Bitte versuchen Sie es später erneut."),
+}
+
+ERROR_CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(
+    status: int,
+    message: str | None = None,
+    code: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> Response:
+    """The error in the API's JSON shape or as a German HTML page."""
+    title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500 if status >= 500 else 400])
+    message = message or text
+    if wants_json():
+        body: dict[str, Any] = {
+            "code": code or ERROR_CODES.get(status, "error"),
+            "message": message,
+        }
+        if details:
+            body.update(details)
+        response = jsonify({"error": body})
+    else:
+        response = Response(
+            render_template("errors/error.html", status=status, title=title, message=message),
+            mimetype="text/html",
+        )
+    response.status_code = status
+    return response
+
+
+def _deliver_mail_soon(app: Flask) -> None:
+    from consult.services import mail
+
+    settings = app.extensions["consult_settings"]
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                with db.database(app).session_scope() as session:
+                    mail.deliver_due(session, settings)
+            except Exception:
+                log.exception("delivering queued mail failed")
+
+    if settings.mail_delivery == "sync":
+        work()
+    elif settings.mail_delivery == "thread":
+        threading.Thread(target=work, name="consult-mail", daemon=True).start()
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _require_login() -> Any:
+        if permissions.is_public_endpoint(request.endpoint):
+            return None
+        if request.endpoint is None:
+            return None  # unknown URL: let the 404 handler answer
+        if not current_user.is_authenticated:
+            if request.method == "GET":
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return error_response(401)
+        return None
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        session = g.get("db_session")
+        if session is not None:
+            if response.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
+        if g.pop("mail_queued", False) and response.status_code < 400:
+            _deliver_mail_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.endpoint != "static":
+            headers.setdefault("Cache-Control", "no-store")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError) -> Response:
+        return error_response(exc.status, exc.message, exc.code, exc.details or None)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> Response:
+        return error_response(
+            400,
+            "Das Formular ist abgelaufen oder unvollständig (CSRF-Schutz). "
+            "Bitte laden Sie die Seite neu und senden Sie es erneut.",
+            "csrf_failed",
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        message = None
+        if status == 429:
+            message = ERROR_TEXTS[429][1]
+        elif status == 413:
+            message = ERROR_TEXTS[413][1]
+        return error_response(status, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if app.config.get("PROPAGATE_UNEXPECTED"):
+            raise exc
+        return error_response(500)

@@ -1,0 +1,1 @@
+"""Use cases. Functions take the SQLAlchemy session first, flush and never commit."""

@@ -1,0 +1,441 @@
+"""Organisations, users, passwords, single-use links and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from consult.db import utcnow
+from consult.errors import Conflict, Invalid, NotFound
+from consult.models import ApiToken, OneTimeToken, Organisation, OrganisationKind, User
+from consult.services import permissions
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+TOKEN_PREFIX = "cst_"  # noqa: S105 - a public prefix, not a secret
+#: A hash computed once, to spend the same time on unknown e-mail addresses.
+_DUMMY_HASH = generate_password_hash("not-a-password-" + secrets.token_hex(4))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _clean_name(value: object, field: str, label: str, limit: int = 200) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(f"{label} fehlt.", fields={field: f"Bitte {label} angeben."})
+    value = " ".join(value.split())
+    if len(value) > limit:
+        raise Invalid(
+            f"{label} ist zu lang (höchstens {limit} Zeichen).",
+            fields={field: f"Höchstens {limit} Zeichen."},
+        )
+    return value
+
+
+def normalize_email(value: object) -> str:
+    """A trimmed e-mail address; raises Invalid when it does not look like one."""
+    if not isinstance(value, str) or not EMAIL_RE.match(value.strip()) or len(value) > 254:
+        raise Invalid(
+            "Die E-Mail-Adresse ist ungültig.",
+            fields={"email": "Bitte eine gültige E-Mail-Adresse angeben."},
+        )
+    return value.strip()
+
+
+def check_password_rules(password: object, *, email: str | None = None) -> str:
+    """The password if it is acceptable; raises Invalid with the reason otherwise."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"Das Passwort muss mindestens {MIN_PASSWORD_LENGTH} Zeichen lang sein.",
+            fields={"password": f"Mindestens {MIN_PASSWORD_LENGTH} Zeichen."},
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise Invalid("Das Passwort ist zu lang.", fields={"password": "Zu lang."})
+    if email and password.strip().lower() == email.strip().lower():
+        raise Invalid(
+            "Das Passwort darf nicht die E-Mail-Adresse sein.",
+            fields={"password": "Nicht die E-Mail-Adresse verwenden."},
+        )
+    if len(set(password)) < 4:
+        raise Invalid(
+            "Das Passwort ist zu einfach.",
+            fields={"password": "Bitte verschiedene Zeichen verwenden."},
+        )
+    return password
+
+
+# --- organisations -------------------------------------------------------------------
+
+
+def parse_kind(value: object) -> OrganisationKind:
+    try:
+        return OrganisationKind(str(value))
+    except ValueError:
+        allowed = ", ".join(k.value for k in OrganisationKind)
+        raise Invalid(
+            f"Unbekannte Art der Organisation. Erlaubt: {allowed}.",
+            code="invalid_kind",
+            fields={"kind": "Bitte eine Art aus der Liste wählen."},
+        ) from None
+
+
+def list_organisations(session: Session, *, actor: object) -> list[Organisation]:
+    permissions.require(permissions.can_list_organisations(actor))
+    return list(session.scalars(select(Organisation).order_by(func.lower(Organisation.name))))
+
+
+def get_organisation(session: Session, organisation_id: int, *, actor: object) -> Organisation:
+    permissions.require(permissions.can_list_organisations(actor))
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound("Diese Organisation gibt es nicht.")
+    return org
+
+
+def _ensure_unique_org_name(session: Session, name: str, own_id: int | None = None) -> None:
+    query = select(Organisation.id).where(func.lower(Organisation.name) == name.lower())
+    existing = session.scalar(query)
+    if existing is not None and existing != own_id:
+        raise Conflict(
+            "Eine Organisation mit diesem Namen gibt es schon.",
+            code="duplicate_name",
+            fields={"name": "Dieser Name ist schon vergeben."},
+        )
+
+
+def create_organisation(
+    session: Session, *, actor: object, name: object, kind: object
+) -> Organisation:
+    """Create an organisation. Raises NotPermitted, Invalid, Conflict (name taken)."""
+    permissions.require(permissions.can_manage_accounts(actor))
+    clean = _clean_name(name, "name", "Name")
+    org_kind = parse_kind(kind)
+    _ensure_unique_org_name(session, clean)
+    org = Organisation(name=clean, kind=org_kind.value, is_active=True)
+    session.add(org)
+    session.flush()
+    return org
+
+
+def update_organisation(
+    session: Session,
+    organisation_id: int,
+    *,
+    actor: object,
+    name: object,
+    kind: object,
+    is_active: bool,
+) -> Organisation:
+    permissions.require(permissions.can_manage_accounts(actor))
+    org = get_organisation(session, organisation_id, actor=actor)
+    clean = _clean_name(name, "name", "Name")
+    org_kind = parse_kind(kind)
+    _ensure_unique_org_name(session, clean, org.id)
+    org.name, org.kind, org.is_active = clean, org_kind.value, bool(is_active)
+    session.flush()
+    return org
+
+
+# --- users ---------------------------------------------------------------------------
+
+
+@dataclass
+class NewUser:
+    user: User
+    #: The invitation link token when no password was given (already e-mailed).
+    invitation_token: str | None
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email_key == email.strip().lower()))
+
+
+def list_users(session: Session, *, actor: object) -> list[User]:
+    permissions.require(permissions.can_manage_accounts(actor))
+    return list(session.scalars(select(User).order_by(func.lower(User.name))))
+
+
+def get_user(session: Session, user_id: int, *, actor: object) -> User:
+    permissions.require(permissions.can_manage_accounts(actor))
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("Diese Person gibt es nicht.")
+    return user
+
+
+def _organisation_or_invalid(session: Session, organisation_id: object) -> Organisation | None:
+    if organisation_id in (None, ""):
+        return None
+    org = None
+    if isinstance(organisation_id, int | str) and not isinstance(organisation_id, bool):
+        try:
+            org = session.get(Organisation, int(organisation_id))
+        except ValueError:
+            org = None
+    if org is None:
+        raise Invalid(
+            "Diese Organisation gibt es nicht.",
+            code="unknown_organisation",
+            fields={"organisation_id": "Bitte eine vorhandene Organisation wählen."},
+        )
+    return org
+
+
+def create_user(
+    session: Session,
+    *,
+    actor: object | None,
+    email: object,
+    name: object,
+    organisation_id: object = None,
+    password: object = None,
+    is_admin: bool = False,
+    system: bool = False,
+) -> NewUser:
+    """Create a user; without a password an invitation e-mail is queued.
+
+    ``system=True`` is for the command line (no acting user). Raises NotPermitted,
+    Invalid, Conflict (e-mail taken).
+    """
+    if not system:
+        permissions.require(permissions.can_manage_accounts(actor))
+    address = normalize_email(email)
+    clean_name = _clean_name(name, "name", "Name")
+    org = _organisation_or_invalid(session, organisation_id)
+    if password not in (None, ""):
+        check_password_rules(password, email=address)
+    if find_user_by_email(session, address) is not None:
+        raise Conflict(
+            "Diese E-Mail-Adresse ist schon registriert.",
+            code="duplicate_email",
+            fields={"email": "Schon registriert."},
+        )
+    user = User(
+        email=address,
+        email_key=address.lower(),
+        name=clean_name,
+        organisation=org,
+        is_admin=bool(is_admin),
+        is_active=True,
+        password_hash=generate_password_hash(password)
+        if isinstance(password, str) and password
+        else None,
+    )
+    session.add(user)
+    session.flush()
+    token = None
+    if user.password_hash is None:
+        token = send_invitation(session, user)
+    return NewUser(user=user, invitation_token=token)
+
+
+def update_user(
+    session: Session,
+    user_id: int,
+    *,
+    actor: object,
+    name: object,
+    email: object,
+    organisation_id: object,
+    is_admin: bool,
+    is_active: bool,
+) -> User:
+    """Admin edit of a user; admins cannot demote or deactivate themselves."""
+    user = get_user(session, user_id, actor=actor)
+    address = normalize_email(email)
+    other = find_user_by_email(session, address)
+    if other is not None and other.id != user.id:
+        raise Conflict(
+            "Diese E-Mail-Adresse ist schon registriert.",
+            code="duplicate_email",
+            fields={"email": "Schon registriert."},
+        )
+    if user is actor and (not is_admin or not is_active):
+        raise Conflict(
+            "Sie können sich nicht selbst die Verwaltungsrechte entziehen oder sich deaktivieren.",
+            code="self_lockout",
+        )
+    user.name = _clean_name(name, "name", "Name")
+    user.email, user.email_key = address, address.lower()
+    user.organisation = _organisation_or_invalid(session, organisation_id)
+    user.is_admin, user.is_active = bool(is_admin), bool(is_active)
+    if not user.is_active:
+        user.session_nonce = secrets.token_hex(8)
+        for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
+            token.revoked_at = token.revoked_at or utcnow()
+    session.flush()
+    return user
+
+
+def update_profile(session: Session, *, actor: User, name: object, locale: object = None) -> User:
+    actor.name = _clean_name(name, "name", "Name")
+    actor.locale = locale if locale in ("de", "en") else None
+    session.flush()
+    return actor
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same work either way)."""
+    user = find_user_by_email(session, email or "")
+    if user is None or user.password_hash is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    if not user.is_active:
+        return None
+    user.last_login_at = utcnow()
+    session.flush()
+    return user
+
+
+def change_password(session: Session, *, actor: User, current: str, new: str) -> None:
+    """Raises Invalid when the current password is wrong or the new one too weak."""
+    if actor.password_hash is None or not check_password_hash(actor.password_hash, current or ""):
+        raise Invalid(
+            "Das bisherige Passwort stimmt nicht.",
+            fields={"current_password": "Stimmt nicht."},
+        )
+    _set_password(actor, check_password_rules(new, email=actor.email))
+    session.flush()
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = generate_password_hash(password)
+    user.session_nonce = secrets.token_hex(8)
+
+
+# --- single-use links ----------------------------------------------------------------
+
+
+def issue_one_time_token(session: Session, user: User, purpose: str, hours: int) -> str:
+    """A new link token; earlier unused tokens of the same purpose stop working."""
+    now = utcnow()
+    for old in session.scalars(
+        select(OneTimeToken).where(
+            OneTimeToken.user_id == user.id,
+            OneTimeToken.purpose == purpose,
+            OneTimeToken.used_at.is_(None),
+        )
+    ):
+        old.used_at = now
+    raw = secrets.token_urlsafe(32)
+    session.add(
+        OneTimeToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_digest(raw),
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
+    session.flush()
+    return raw
+
+
+def check_one_time_token(
+    session: Session, raw: str, *, now: datetime | None = None
+) -> OneTimeToken:
+    """The valid token row; raises NotFound for unknown, used or expired links."""
+    row = session.scalar(select(OneTimeToken).where(OneTimeToken.token_hash == _digest(raw or "")))
+    now = now or utcnow()
+    if row is None or row.used_at is not None or row.expires_at <= now or not row.user.is_active:
+        raise NotFound(
+            "Dieser Link ist ungültig oder abgelaufen. Bitte fordern Sie einen neuen an.",
+            code="invalid_link",
+        )
+    return row
+
+
+def redeem_one_time_token(session: Session, raw: str, new_password: str) -> User:
+    """Set the password through an invitation or reset link, once."""
+    row = check_one_time_token(session, raw)
+    check_password_rules(new_password, email=row.user.email)
+    row.used_at = utcnow()
+    _set_password(row.user, new_password)
+    session.flush()
+    return row.user
+
+
+def send_invitation(session: Session, user: User) -> str:
+    from consult.services import mail  # local: mail renders templates
+
+    hours = mail.settings().invitation_hours
+    raw = issue_one_time_token(session, user, "invite", hours)
+    mail.queue_template(session, user.email, "invite", user=user, token=raw, hours=hours)
+    return raw
+
+
+def reinvite_user(session: Session, user_id: int, *, actor: object) -> str:
+    user = get_user(session, user_id, actor=actor)
+    if not user.is_active:
+        raise Conflict("Diese Person ist deaktiviert.", code="inactive_user")
+    return send_invitation(session, user)
+
+
+def request_password_reset(session: Session, email: str) -> None:
+    """Queue a reset link if the address belongs to an active user; silent otherwise."""
+    from consult.services import mail
+
+    user = find_user_by_email(session, email or "")
+    if user is None or not user.is_active:
+        return
+    hours = mail.settings().reset_hours
+    raw = issue_one_time_token(session, user, "reset", hours)
+    mail.queue_template(session, user.email, "reset", user=user, token=raw, hours=hours)
+
+
+# --- API tokens ----------------------------------------------------------------------
+
+
+def create_api_token(session: Session, *, actor: object, name: object) -> tuple[ApiToken, str]:
+    """A new token for the actor; the raw token is returned once and never stored."""
+    permissions.require(permissions.can_manage_own_tokens(actor))
+    assert isinstance(actor, User)
+    label = _clean_name(name or "API-Token", "name", "Bezeichnung", limit=100)
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=actor.id, name=label, token_hash=_digest(raw), prefix=raw[:10])
+    session.add(token)
+    session.flush()
+    return token, raw
+
+
+def list_api_tokens(session: Session, *, actor: User) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == actor.id)
+            .order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def revoke_api_token(session: Session, token_id: int, *, actor: object) -> ApiToken:
+    permissions.require(permissions.can_manage_own_tokens(actor))
+    token = session.get(ApiToken, token_id)
+    if token is None or not isinstance(actor, User) or token.user_id != actor.id:
+        raise NotFound("Dieses Token gibt es nicht.")
+    token.revoked_at = token.revoked_at or utcnow()
+    session.flush()
+    return token
+
+
+def user_for_api_token(session: Session, raw: str) -> User | None:
+    """The active owner of a valid, unrevoked token, or None."""
+    if not raw or len(raw) > 200:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        token.last_used_at = now
+    return token.user

@@ -1,0 +1,20 @@
+"""HTML blueprints: parse the request, call one service, render."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from consult.web import filters
+
+
+def init_app(app: Flask) -> None:
+    from consult.web.admin import bp as admin_bp
+    from consult.web.auth import bp as auth_bp
+    from consult.web.main import bp as main_bp
+    from consult.web.profile import bp as profile_bp
+
+    filters.init_app(app)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(profile_bp)
+    app.register_blueprint(admin_bp)

@@ -1,0 +1,81 @@
+"""Flask-WTF forms of the account pages (CSRF token included in each)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from consult.models import OrganisationKind
+
+KIND_LABELS = {
+    OrganisationKind.MUNICIPALITY: _l("Kommune (Stadt/Gemeinde)"),
+    OrganisationKind.WELFARE: _l("Wohlfahrtsverband"),
+    OrganisationKind.SCHOOL: _l("Schule / Bildungseinrichtung"),
+    OrganisationKind.POLICE: _l("Polizei"),
+    OrganisationKind.MIGRANT_ORG: _l("Migrantenorganisation"),
+    OrganisationKind.ADMINISTRATION: _l("Verwaltung"),
+    OrganisationKind.POLITICAL_GROUP: _l("Fraktion / Partei"),
+    OrganisationKind.OTHER: _l("Sonstige"),
+}
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Passwort"), validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField(_l("Angemeldet bleiben"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("Neues Passwort"),
+        validators=[DataRequired(), Length(min=10, max=256)],
+        description=_l("Mindestens 10 Zeichen."),
+    )
+    confirm = PasswordField(
+        _l("Passwort wiederholen"),
+        validators=[
+            DataRequired(),
+            EqualTo("password", message=_l("Die Passwörter stimmen nicht überein.")),
+        ],
+    )
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current_password = PasswordField(_l("Bisheriges Passwort"), validators=[DataRequired()])
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    locale = SelectField(
+        _l("Sprache"),
+        choices=[("", _l("wie im Browser")), ("de", "Deutsch"), ("en", "English")],
+        validators=[Optional()],
+    )
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        _l("Bezeichnung"),
+        validators=[DataRequired(), Length(max=100)],
+        description=_l("Wofür Sie das Token verwenden, z. B. „Ratsinformationssystem“."),
+    )
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Art"), choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    is_active = BooleanField(_l("Aktiv"), default=True)
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Email(), Length(max=254)])
+    organisation_id = SelectField(_l("Organisation"), coerce=str, validators=[Optional()])
+    is_admin = BooleanField(_l("Verwaltungsrechte (Administration)"))
+    is_active = BooleanField(_l("Aktiv"), default=True)

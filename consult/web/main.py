@@ -1,0 +1,40 @@
+"""Start page, language switch, health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import text
+
+from consult.db import get_session
+from consult.extensions import LANGUAGES
+from consult.services import consultations
+from consult.web.util import safe_next
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def index() -> ResponseReturnValue:
+    items = consultations.list_for_user(get_session(), actor=current_user)
+    return render_template("main/index.html", consultations=items)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language() -> ResponseReturnValue:
+    chosen = request.form.get("lang", "de")
+    if chosen not in LANGUAGES:
+        chosen = "de"
+    target = safe_next(request.form.get("next")) or url_for("main.index")
+    response = make_response(redirect(target))
+    response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    if current_user.is_authenticated and current_user.locale not in (None, chosen):
+        current_user.locale = chosen
+    return response
+
+
+@bp.route("/healthz")
+def health() -> ResponseReturnValue:
+    get_session().execute(text("SELECT 1"))
+    return jsonify({"status": "ok"})
