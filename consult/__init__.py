@@ -46,8 +46,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=False,
         BABEL_DEFAULT_LOCALE="de",
         BABEL_DEFAULT_TIMEZONE="Europe/Berlin",
-        JSON_SORT_KEYS=False,
     )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     settings.instance_path.mkdir(parents=True, exist_ok=True)
 
     from consult import db, extensions, security

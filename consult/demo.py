@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from consult import demo_texts
 from consult.models import Consultation, Membership, Organisation, OrganisationKind, Role, User
 
 COUNTY = "Kreis Siegtal – Kommunales Integrationszentrum"
@@ -184,4 +185,29 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
                 Membership(consultation_id=consultation.id, user_id=user.id, role=role.value)
             )
     session.flush()
+    _load_revisions(session, consultation, users["redaktion@consult.example"])
     return [(label, email, password) for label, email, _n, _o, _r, _a, password in DEMO_USERS]
+
+
+def _load_revisions(session: Session, consultation: Consultation, editor: User) -> None:
+    """Fassung 1 (published, then superseded) and Fassung 2 (published) of the concept."""
+    from consult.services import revisions
+
+    if revisions.latest_revision(session, consultation.id) is not None:
+        return
+    first = revisions.create_from_markdown(
+        session,
+        consultation.id,
+        actor=editor,
+        markdown=demo_texts.read("integrationskonzept_v1.md"),
+        note="Entwurf nach den Sitzungen der Arbeitskreise",
+    )
+    revisions.publish(session, first.id, actor=editor)
+    second = revisions.create_from_markdown(
+        session,
+        consultation.id,
+        actor=editor,
+        markdown=demo_texts.read("integrationskonzept_v2.md"),
+        note="Überarbeitung nach der ersten Beteiligungsrunde",
+    )
+    revisions.publish(session, second.id, actor=editor)

@@ -7,9 +7,10 @@ from typing import Any
 from flask.typing import ResponseReturnValue
 
 from consult.api.base import bp
-from consult.models import OrganisationKind
+from consult.models import OrganisationKind, Role
 
 JSON = "application/json"
+ROLES = [r.value for r in Role]
 
 
 def ref(name: str) -> dict[str, str]:
@@ -197,6 +198,349 @@ PATHS: dict[str, Any] = {
         },
     },
 }
+
+SCHEMAS.update(
+    {
+        "Consultation": {
+            "type": "object",
+            "required": ["id", "title", "latest_revision_id"],
+            "properties": {
+                "id": {"type": "integer"},
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "latest_revision_id": {"type": ["integer", "null"]},
+                "revisions": {"type": "array", "items": ref("RevisionSummary")},
+            },
+        },
+        "ConsultationInput": {
+            "type": "object",
+            "required": ["title"],
+            "properties": {
+                "title": {"type": "string", "minLength": 1, "maxLength": 300},
+                "description": {"type": "string"},
+            },
+        },
+        "Member": {
+            "type": "object",
+            "required": ["user_id", "role"],
+            "properties": {
+                "consultation_id": {"type": "integer"},
+                "user_id": {"type": "integer"},
+                "name": {"type": "string"},
+                "organisation": {"type": ["string", "null"]},
+                "role": {"type": "string", "enum": ROLES},
+                "working_group_ids": {"type": "array", "items": {"type": "integer"}},
+            },
+        },
+        "MemberInput": {
+            "type": "object",
+            "required": ["role"],
+            "properties": {
+                "role": {"type": "string", "enum": ROLES},
+                "working_group_ids": {"type": "array", "items": {"type": "integer"}},
+            },
+        },
+        "RevisionSummary": {
+            "type": "object",
+            "required": ["id", "consultation_id", "number", "status"],
+            "properties": {
+                "id": {"type": "integer"},
+                "consultation_id": {"type": "integer"},
+                "number": {"type": "integer"},
+                "status": {"type": "string", "enum": ["draft", "published", "superseded"]},
+                "note": {"type": "string"},
+                "author_id": {"type": ["integer", "null"]},
+                "base_revision_id": {"type": ["integer", "null"]},
+                "created_at": {"type": "string", "format": "date-time"},
+                "published_at": {"type": ["string", "null"], "format": "date-time"},
+                "compared_to_id": {"type": ["integer", "null"]},
+                "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            },
+        },
+        "Section": {
+            "type": "object",
+            "required": [
+                "section_id",
+                "key",
+                "title",
+                "body",
+                "version_id",
+                "parent_id",
+                "position",
+            ],
+            "properties": {
+                "section_id": {"type": "integer"},
+                "key": {"type": "string"},
+                "title": {"type": "string"},
+                "body": {"type": "string"},
+                "version_id": {"type": "integer"},
+                "parent_id": {"type": ["integer", "null"]},
+                "position": {"type": "integer"},
+                "depth": {"type": "integer"},
+            },
+        },
+        "Revision": {
+            "allOf": [
+                ref("RevisionSummary"),
+                {
+                    "type": "object",
+                    "required": ["sections"],
+                    "properties": {"sections": {"type": "array", "items": ref("Section")}},
+                },
+            ]
+        },
+        "SectionInput": {
+            "type": "object",
+            "required": ["title"],
+            "properties": {
+                "section_id": {"type": "integer", "description": "keeps the identity"},
+                "key": {"type": "string", "maxLength": 32},
+                "title": {"type": "string", "minLength": 1, "maxLength": 300},
+                "body": {"type": "string"},
+                "parent_key": {
+                    "type": ["string", "null"],
+                    "description": "defaults to the key without its last part",
+                },
+            },
+        },
+        "RevisionInput": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["markdown"],
+                    "properties": {"markdown": {"type": "string"}, "note": {"type": "string"}},
+                },
+                {
+                    "type": "object",
+                    "required": ["sections"],
+                    "properties": {
+                        "base_revision_id": {"type": "integer"},
+                        "sections": {"type": "array", "items": ref("SectionInput")},
+                        "note": {"type": "string"},
+                    },
+                },
+                {
+                    "type": "object",
+                    "required": ["base_revision_id"],
+                    "description": "a new draft with the base's sections",
+                    "properties": {
+                        "base_revision_id": {"type": "integer"},
+                        "note": {"type": "string"},
+                    },
+                },
+            ]
+        },
+        "SectionsInput": {
+            "type": "object",
+            "required": ["sections"],
+            "properties": {
+                "sections": {"type": "array", "items": ref("SectionInput")},
+                "note": {"type": "string"},
+            },
+        },
+        "SectionEdit": {
+            "type": "object",
+            "required": ["base_version_id"],
+            "properties": {
+                "base_version_id": {
+                    "type": "integer",
+                    "description": "the version the edit started from",
+                },
+                "title": {"type": "string"},
+                "body": {"type": "string"},
+                "key": {"type": "string"},
+            },
+        },
+        "Ops": {
+            "type": "array",
+            "items": {
+                "type": "array",
+                "prefixItems": [
+                    {"type": "string", "enum": ["equal", "insert", "delete"]},
+                    {"type": "string"},
+                ],
+                "minItems": 2,
+                "maxItems": 2,
+            },
+        },
+        "Diff": {
+            "type": "object",
+            "required": ["sections"],
+            "properties": {
+                "revision_id": {"type": "integer"},
+                "against": {"type": "integer"},
+                "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "sections": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["section_id", "key", "title", "status", "ops"],
+                        "properties": {
+                            "section_id": {"type": "integer"},
+                            "key": {"type": "string"},
+                            "old_key": {"type": ["string", "null"]},
+                            "title": {"type": "string"},
+                            "status": {
+                                "type": "string",
+                                "enum": ["unchanged", "changed", "added", "removed", "moved"],
+                            },
+                            "moved": {"type": "boolean"},
+                            "old_version_id": {"type": ["integer", "null"]},
+                            "new_version_id": {"type": ["integer", "null"]},
+                            "title_ops": ref("Ops"),
+                            "ops": ref("Ops"),
+                        },
+                    },
+                },
+            },
+        },
+    }
+)
+
+PATHS.update(
+    {
+        "/consultations": {
+            "get": operation(
+                "Consultations the caller takes part in",
+                tag="consultations",
+                response={
+                    "type": "object",
+                    "properties": {
+                        "consultations": {"type": "array", "items": ref("Consultation")}
+                    },
+                },
+            ),
+            "post": operation(
+                "Create a consultation; the caller becomes its editor",
+                ok=201,
+                response=ref("Consultation"),
+                body=ref("ConsultationInput"),
+                errors=(400, 401, 403, 413, 422),
+                tag="consultations",
+            ),
+        },
+        "/consultations/{consultation_id}": {
+            "get": operation(
+                "One consultation with its revisions",
+                response=ref("Consultation"),
+                errors=(401, 404),
+                params=[path_id("consultation_id")],
+                tag="consultations",
+            ),
+        },
+        "/consultations/{consultation_id}/members": {
+            "get": operation(
+                "Members and their roles",
+                response={
+                    "type": "object",
+                    "properties": {"members": {"type": "array", "items": ref("Member")}},
+                },
+                errors=(401, 404),
+                params=[path_id("consultation_id")],
+                tag="consultations",
+            ),
+        },
+        "/consultations/{consultation_id}/members/{user_id}": {
+            "put": operation(
+                "Give a user a role (editor)",
+                response=ref("Member"),
+                body=ref("MemberInput"),
+                errors=(400, 401, 403, 404, 409, 422),
+                params=[path_id("consultation_id"), path_id("user_id")],
+                tag="consultations",
+            ),
+            "delete": {
+                **operation(
+                    "Remove a member (editor)",
+                    errors=(401, 403, 404, 409),
+                    params=[path_id("consultation_id"), path_id("user_id")],
+                    tag="consultations",
+                ),
+                "responses": {
+                    "204": {"description": "Removed"},
+                    **error_responses(401, 403, 404, 409),
+                },
+            },
+        },
+        "/consultations/{consultation_id}/revisions": {
+            "get": operation(
+                "Revisions with change counts against their base",
+                response={
+                    "type": "object",
+                    "properties": {"revisions": {"type": "array", "items": ref("RevisionSummary")}},
+                },
+                errors=(401, 404),
+                params=[path_id("consultation_id")],
+                tag="revisions",
+            ),
+            "post": operation(
+                "Create a draft revision from Markdown, a section list, or a base revision",
+                ok=201,
+                response=ref("Revision"),
+                body=ref("RevisionInput"),
+                errors=(400, 401, 403, 404, 409, 413, 422),
+                params=[path_id("consultation_id")],
+                tag="revisions",
+            ),
+        },
+        "/revisions/{revision_id}": {
+            "get": operation(
+                "A revision with its sections in reading order",
+                response=ref("Revision"),
+                errors=(401, 404),
+                params=[path_id("revision_id")],
+                tag="revisions",
+            ),
+        },
+        "/revisions/{revision_id}/sections": {
+            "put": operation(
+                "Replace a draft's section list",
+                response=ref("Revision"),
+                body=ref("SectionsInput"),
+                errors=(400, 401, 403, 404, 409, 413, 422),
+                params=[path_id("revision_id")],
+                tag="revisions",
+            ),
+        },
+        "/revisions/{revision_id}/sections/{section_id}": {
+            "patch": operation(
+                "Edit one section of a draft; 409 stale_version carries the current text",
+                response=ref("Section"),
+                body=ref("SectionEdit"),
+                errors=(400, 401, 403, 404, 409, 413, 422),
+                params=[path_id("revision_id"), path_id("section_id")],
+                tag="revisions",
+            ),
+        },
+        "/revisions/{revision_id}/publish": {
+            "post": operation(
+                "Publish (freeze) a draft",
+                response=ref("Revision"),
+                errors=(401, 403, 404, 409),
+                params=[path_id("revision_id")],
+                tag="revisions",
+            ),
+        },
+        "/revisions/{revision_id}/diff": {
+            "get": operation(
+                "Word-level diff from revision `against` to this one",
+                response=ref("Diff"),
+                errors=(401, 404, 422),
+                params=[
+                    path_id("revision_id"),
+                    {
+                        "name": "against",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    },
+                ],
+                tag="revisions",
+            ),
+        },
+    }
+)
 
 
 def document() -> dict[str, Any]:

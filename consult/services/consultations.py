@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
 
-from consult.models import Consultation, Membership, User
+from consult.domain.textnorm import normalize_text
+from consult.errors import Conflict, Invalid, NotFound
+from consult.models import Consultation, Membership, Role, User
 from consult.services import permissions
 
 
@@ -30,3 +32,179 @@ def list_for_user(session: Session, *, actor: object) -> list[tuple[Consultation
             .order_by(Consultation.created_at.desc())
         ).all()
     return [(c, r) for c, r in rows]
+
+
+TITLE_MAX = 300
+DESCRIPTION_MAX = 20_000
+
+
+def get_consultation(session: Session, consultation_id: int, *, actor: object) -> Consultation:
+    """A consultation the actor may see; NotFound otherwise."""
+    consultation = session.get(Consultation, consultation_id)
+    if consultation is None or not permissions.can_view_consultation(session, actor, consultation):
+        raise NotFound("Dieses Beteiligungsverfahren gibt es nicht.")
+    return consultation
+
+
+def _clean_title(title: object) -> str:
+    if not isinstance(title, str) or not " ".join(title.split()):
+        raise Invalid("Der Titel fehlt.", code="invalid_title", fields={"title": "Bitte angeben."})
+    clean = " ".join(normalize_text(title).split())
+    if len(clean) > TITLE_MAX:
+        raise Invalid(
+            f"Der Titel ist zu lang (höchstens {TITLE_MAX} Zeichen).",
+            code="invalid_title",
+            fields={"title": f"Höchstens {TITLE_MAX} Zeichen."},
+        )
+    return clean
+
+
+def _clean_description(description: object) -> str:
+    if description is None:
+        return ""
+    if not isinstance(description, str):
+        raise Invalid("Die Beschreibung muss Text sein.", code="invalid_description")
+    clean = normalize_text(description)
+    if len(clean) > DESCRIPTION_MAX:
+        raise Invalid(
+            f"Die Beschreibung ist zu lang (höchstens {DESCRIPTION_MAX} Zeichen).",
+            code="invalid_description",
+            fields={"description": "Zu lang."},
+        )
+    return clean
+
+
+def create_consultation(
+    session: Session, *, actor: object, title: object, description: object = None
+) -> Consultation:
+    """A new consultation; the actor becomes its editor. Raises NotPermitted, Invalid."""
+    permissions.require(
+        permissions.can_create_any_consultation(session, actor),
+        "Beteiligungsverfahren legen die Administration und die Redaktion an.",
+    )
+    user = permissions.require_user(actor)
+    consultation = Consultation(
+        title=_clean_title(title),
+        description=_clean_description(description),
+        created_by_id=user.id,
+    )
+    session.add(consultation)
+    session.flush()
+    session.add(
+        Membership(consultation_id=consultation.id, user_id=user.id, role=Role.EDITOR.value)
+    )
+    session.flush()
+    return consultation
+
+
+def update_consultation(
+    session: Session, consultation_id: int, *, actor: object, title: object, description: object
+) -> Consultation:
+    consultation = get_consultation(session, consultation_id, actor=actor)
+    permissions.require(permissions.can_edit_consultation(session, actor, consultation))
+    consultation.title = _clean_title(title)
+    consultation.description = _clean_description(description)
+    session.flush()
+    return consultation
+
+
+def list_members(session: Session, consultation_id: int, *, actor: object) -> list[Membership]:
+    consultation = get_consultation(session, consultation_id, actor=actor)
+    return list(
+        session.scalars(
+            select(Membership)
+            .where(Membership.consultation_id == consultation.id)
+            .options(joinedload(Membership.user).joinedload(User.organisation))
+            .order_by(Membership.role, Membership.id)
+        )
+    )
+
+
+def parse_role(role: object) -> Role:
+    try:
+        return Role(str(role))
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise Invalid(
+            f"Unbekannte Rolle. Erlaubt: {allowed}.", code="invalid_role", fields={"role": allowed}
+        ) from None
+
+
+def set_member(
+    session: Session,
+    consultation_id: int,
+    user_id: int,
+    *,
+    actor: object,
+    role: object,
+    working_group_ids: object = None,
+) -> Membership:
+    """Give a user a role in the consultation (or change it). Raises NotPermitted,
+    NotFound, Invalid, Conflict (an editor removing the last editor)."""
+    consultation = get_consultation(session, consultation_id, actor=actor)
+    permissions.require(
+        permissions.can_manage_members(session, actor, consultation),
+        "Nur die Redaktion verwaltet die Beteiligten.",
+    )
+    new_role = parse_role(role)
+    if working_group_ids not in (None, []):
+        raise Invalid(
+            "Arbeitskreise gibt es in diesem Verfahren noch nicht.",
+            code="unknown_working_group",
+        )
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Invalid("Diese Person gibt es nicht.", code="unknown_user")
+    if new_role is Role.MUNICIPALITY and (
+        user.organisation is None or user.organisation.kind != "municipality"
+    ):
+        raise Invalid(
+            "Die Rolle „Kommune“ setzt voraus, dass die Person zu einer Kommune gehört.",
+            code="not_a_municipality",
+        )
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.consultation_id == consultation.id, Membership.user_id == user.id
+        )
+    )
+    if membership is None:
+        membership = Membership(
+            consultation_id=consultation.id, user_id=user.id, role=new_role.value
+        )
+        session.add(membership)
+    else:
+        if membership.role == Role.EDITOR.value and new_role is not Role.EDITOR:
+            _ensure_other_editor(session, consultation.id, user.id)
+        membership.role = new_role.value
+    session.flush()
+    return membership
+
+
+def _ensure_other_editor(session: Session, consultation_id: int, user_id: int) -> None:
+    others = session.scalar(
+        select(func.count(Membership.id)).where(
+            Membership.consultation_id == consultation_id,
+            Membership.role == Role.EDITOR.value,
+            Membership.user_id != user_id,
+        )
+    )
+    if not others:
+        raise Conflict(
+            "Ein Verfahren braucht mindestens eine Person in der Redaktion.", code="last_editor"
+        )
+
+
+def remove_member(session: Session, consultation_id: int, user_id: int, *, actor: object) -> None:
+    consultation = get_consultation(session, consultation_id, actor=actor)
+    permissions.require(permissions.can_manage_members(session, actor, consultation))
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.consultation_id == consultation.id, Membership.user_id == user_id
+        )
+    )
+    if membership is None:
+        raise NotFound("Diese Person ist nicht beteiligt.")
+    if membership.role == Role.EDITOR.value:
+        _ensure_other_editor(session, consultation.id, user_id)
+    session.delete(membership)
+    session.flush()

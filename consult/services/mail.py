@@ -72,11 +72,13 @@ class Backend(Protocol):
 
 
 class ConsoleBackend:
+    """Prints each message to standard error, so command output (ids, tokens) stays clean."""
+
     def __init__(self, stream: Any = None) -> None:
         self.stream = stream
 
     def send(self, message: EmailMessage) -> None:
-        stream = self.stream or sys.stdout
+        stream = self.stream or sys.stderr
         stream.write("----- E-Mail -----\n" + message.as_string() + "\n------------------\n")
         stream.flush()
 

@@ -90,3 +90,42 @@ def can_edit_consultation(session: Session, user: Any, consultation: Consultatio
 
 def can_manage_own_tokens(user: Any) -> bool:
     return isinstance(user, User) and user.is_active
+
+
+def can_create_any_consultation(session: Session, user: Any) -> bool:
+    """Admins, and editors of some consultation, may start a new consultation."""
+    if is_admin(user):
+        return True
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    return (
+        session.scalar(
+            select(Membership.id)
+            .where(Membership.user_id == user.id, Membership.role == Role.EDITOR.value)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def can_read_revision(session: Session, user: Any, revision: Any) -> bool:
+    """Editors (and admins) read every revision; observers read published ones.
+
+    Participants and municipalities read the revisions of rounds they are invited to
+    (rounds arrive with the feedback issue); until then, drafts stay with editors.
+    """
+    from consult.models import RevisionStatus
+
+    if can_edit_consultation(session, user, revision.consultation):
+        return True
+    role = role_in(session, user, revision.consultation_id)
+    return role is Role.OBSERVER and revision.status != RevisionStatus.DRAFT.value
+
+
+def can_edit_revision(session: Session, user: Any, revision: Any) -> bool:
+    """Write access to a revision's text and structure (drafts only; see services)."""
+    return can_edit_consultation(session, user, revision.consultation)
+
+
+def can_manage_members(session: Session, user: Any, consultation: Consultation) -> bool:
+    return can_edit_consultation(session, user, consultation)

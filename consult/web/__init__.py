@@ -10,11 +10,15 @@ from consult.web import filters
 def init_app(app: Flask) -> None:
     from consult.web.admin import bp as admin_bp
     from consult.web.auth import bp as auth_bp
+    from consult.web.consultations import bp as consultations_bp
     from consult.web.main import bp as main_bp
     from consult.web.profile import bp as profile_bp
+    from consult.web.revisions import bp as revisions_bp
 
     filters.init_app(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(profile_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(consultations_bp)
+    app.register_blueprint(revisions_bp)

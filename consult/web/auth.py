@@ -11,8 +11,8 @@ from werkzeug.wrappers import Response
 
 from consult.db import get_session
 from consult.errors import ServiceError
-from consult.models import User
 from consult.extensions import limiter
+from consult.models import User
 from consult.services import accounts
 from consult.web.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 from consult.web.util import form_error, render_form, safe_next

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FileField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from consult.models import OrganisationKind
@@ -79,3 +89,76 @@ class UserForm(FlaskForm):
     organisation_id = SelectField(_l("Organisation"), coerce=str, validators=[Optional()])
     is_admin = BooleanField(_l("Verwaltungsrechte (Administration)"))
     is_active = BooleanField(_l("Aktiv"), default=True)
+
+
+class ConsultationForm(FlaskForm):
+    title = StringField(_l("Titel"), validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField(
+        _l("Beschreibung"),
+        validators=[Optional(), Length(max=20000)],
+        description=_l("Worum es geht, wer beteiligt ist, bis wann."),
+    )
+
+
+class ImportForm(FlaskForm):
+    source = RadioField(
+        _l("Format des Textes"),
+        choices=[
+            ("markdown", _l("Markdown: Überschriften mit #, ## …")),
+            ("paste", _l("Eingefügter Text: nummerierte Überschriften wie „3.2 Bildung“")),
+        ],
+        default="markdown",
+    )
+    text = TextAreaField(
+        _l("Text des Entwurfs"),
+        validators=[Optional()],
+        description=_l(
+            "Jede Überschrift beginnt einen Abschnitt; "
+            "eine führende Nummer wird zur Abschnittsnummer."
+        ),
+    )
+    file = FileField(
+        _l("Oder Word-Datei (DOCX)"),
+        description=_l("Überschriften-Formatvorlagen beginnen Abschnitte."),
+    )
+    note = StringField(_l("Notiz zur Fassung"), validators=[Optional(), Length(max=2000)])
+
+
+class MemberForm(FlaskForm):
+    user_id = SelectField(_l("Person"), validators=[DataRequired()])
+    role = SelectField(
+        _l("Rolle"),
+        choices=[
+            ("editor", _l("Redaktion")),
+            ("participant", _l("Teilnehmende")),
+            ("municipality", _l("Kommune")),
+            ("observer", _l("Beobachtung")),
+        ],
+    )
+
+
+class SectionForm(FlaskForm):
+    key = StringField(
+        _l("Nummer"),
+        validators=[Optional(), Length(max=32)],
+        description=_l("z. B. „3.2“; leer für einen Abschnitt ohne Nummer."),
+    )
+    title = StringField(_l("Überschrift"), validators=[DataRequired(), Length(max=300)])
+    body = TextAreaField(
+        _l("Text"),
+        validators=[Optional()],
+        description=_l(
+            "Absätze durch eine Leerzeile trennen; Zeilen mit „- “ oder „1. “ sind Listenpunkte."
+        ),
+    )
+    base_version_id = HiddenField()
+
+
+class NewSectionForm(FlaskForm):
+    key = StringField(_l("Nummer"), validators=[Optional(), Length(max=32)])
+    title = StringField(_l("Überschrift"), validators=[DataRequired(), Length(max=300)])
+    position = SelectField(_l("Position"))
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(_l("Notiz zur Fassung"), validators=[Optional(), Length(max=2000)])

@@ -9,7 +9,8 @@ from sqlalchemy import text
 
 from consult.db import get_session
 from consult.extensions import LANGUAGES
-from consult.services import consultations
+from consult.services import consultations, permissions
+from consult.web.consultations import ROLE_LABELS
 from consult.web.util import safe_next
 
 bp = Blueprint("main", __name__)
@@ -17,8 +18,14 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 def index() -> ResponseReturnValue:
-    items = consultations.list_for_user(get_session(), actor=current_user)
-    return render_template("main/index.html", consultations=items)
+    db = get_session()
+    items = consultations.list_for_user(db, actor=current_user)
+    return render_template(
+        "main/index.html",
+        consultations=items,
+        can_create=permissions.can_create_any_consultation(db, current_user),
+        role_labels=ROLE_LABELS,
+    )
 
 
 @bp.route("/language", methods=["POST"])

@@ -1,0 +1,834 @@
+"""Revisions of a concept draft: create (import, section list, copy), edit, publish, read.
+
+Every function takes the session first and the acting user as ``actor``; it checks
+permissions through :mod:`consult.services.permissions`, flushes, never commits,
+and raises NotPermitted, NotFound, Conflict or Invalid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from consult.db import utcnow
+from consult.domain.outline import (
+    OutlineError,
+    ParsedSection,
+    check_key,
+    check_title,
+    check_unique_keys,
+    depths_of,
+    parent_key_of,
+    parse_markdown,
+    renumber,
+)
+from consult.domain.textnorm import normalize_text
+from consult.errors import Conflict, Invalid, NotFound, TooLarge
+from consult.models import (
+    Consultation,
+    Placement,
+    Revision,
+    RevisionStatus,
+    Section,
+    SectionVersion,
+    User,
+)
+from consult.services import permissions
+
+#: Longest imported text and longest section body, in code points.
+MAX_IMPORT = 2_000_000
+MAX_BODY = 1_000_000
+MAX_NOTE = 2000
+
+_UNSET: Any = object()
+
+
+@dataclass
+class Item:
+    """One section of a revision being built: identity (or None for new), text, parent."""
+
+    section_id: int | None
+    key: str
+    title: str
+    body: str
+    #: Index of the parent item in the list, None at the top level.
+    parent: int | None
+    #: A version to reuse as it is (when the text is known to be unchanged).
+    version_id: int | None = None
+
+
+@dataclass
+class Outline:
+    """A revision's sections in reading order, with their versions loaded."""
+
+    revision: Revision
+    placements: list[Placement] = field(default_factory=list)
+
+
+def _invalid(exc: OutlineError) -> Invalid:
+    return Invalid(str(exc), code="invalid_outline")
+
+
+def _actor_user(actor: object) -> User:
+    return permissions.require_user(actor)
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def get_revision(session: Session, revision_id: int, *, actor: object) -> Revision:
+    """A revision the actor may read; NotFound otherwise (no hint that it exists)."""
+    revision = session.get(Revision, revision_id)
+    if revision is None or not permissions.can_read_revision(session, actor, revision):
+        raise NotFound("Diese Fassung gibt es nicht oder Sie dürfen sie nicht sehen.")
+    return revision
+
+
+def outline(session: Session, revision: Revision) -> Outline:
+    """The placements of a revision with their versions, in one query."""
+    placements = list(
+        session.scalars(
+            select(Placement)
+            .where(Placement.revision_id == revision.id)
+            .options(joinedload(Placement.version))
+            .order_by(Placement.position)
+        )
+    )
+    return Outline(revision=revision, placements=placements)
+
+
+def list_revisions(
+    session: Session, consultation: Consultation, *, actor: object
+) -> list[Revision]:
+    """The revisions of a consultation the actor may read, newest first."""
+    revisions = session.scalars(
+        select(Revision)
+        .where(Revision.consultation_id == consultation.id)
+        .options(joinedload(Revision.author))
+        .order_by(Revision.number.desc())
+    ).all()
+    return [r for r in revisions if permissions.can_read_revision(session, actor, r)]
+
+
+def latest_revision(session: Session, consultation_id: int) -> Revision | None:
+    """The newest revision (draft or published)."""
+    return session.scalar(
+        select(Revision)
+        .where(Revision.consultation_id == consultation_id)
+        .order_by(Revision.number.desc())
+        .limit(1)
+    )
+
+
+def current_draft(session: Session, consultation_id: int) -> Revision | None:
+    return session.scalar(
+        select(Revision).where(
+            Revision.consultation_id == consultation_id,
+            Revision.status == RevisionStatus.DRAFT.value,
+        )
+    )
+
+
+# --- creating ------------------------------------------------------------------------
+
+
+def _editable_consultation(session: Session, consultation_id: int, actor: object) -> Consultation:
+    consultation = session.get(Consultation, consultation_id)
+    if consultation is None or not permissions.can_view_consultation(session, actor, consultation):
+        raise NotFound("Dieses Beteiligungsverfahren gibt es nicht.")
+    permissions.require(
+        permissions.can_edit_consultation(session, actor, consultation),
+        "Nur die Redaktion darf Fassungen anlegen und bearbeiten.",
+    )
+    return consultation
+
+
+def _clean_body(body: object, where: str = "") -> str:
+    if not isinstance(body, str):
+        raise Invalid(f"Der Text{where} fehlt oder ist kein Text.", code="invalid_body")
+    text = normalize_text(body)
+    if len(text) > MAX_BODY:
+        raise Invalid(
+            f"Der Text{where} ist zu lang (höchstens {MAX_BODY:,} Zeichen).".replace(",", "."),
+            code="body_too_long",
+        )
+    return text
+
+
+def _clean_note(note: object) -> str:
+    if note is None:
+        return ""
+    if not isinstance(note, str):
+        raise Invalid("Die Notiz muss Text sein.", code="invalid_note")
+    note = normalize_text(note)
+    if len(note) > MAX_NOTE:
+        raise Invalid(f"Die Notiz ist zu lang (höchstens {MAX_NOTE} Zeichen).", code="invalid_note")
+    return note
+
+
+def _base_revision(
+    session: Session, consultation: Consultation, base_revision_id: object
+) -> Revision | None:
+    if base_revision_id is None:
+        return None
+    if not isinstance(base_revision_id, int) or isinstance(base_revision_id, bool):
+        raise Invalid("base_revision_id muss eine Zahl sein.", code="invalid_base_revision")
+    base = session.get(Revision, base_revision_id)
+    if base is None or base.consultation_id != consultation.id:
+        raise Invalid(
+            "Die Ausgangsfassung gibt es in diesem Verfahren nicht.", code="unknown_base_revision"
+        )
+    return base
+
+
+def _validate_items(items: Sequence[Item]) -> list[int]:
+    """Depths of the items; raises Invalid for empty lists, twice-used ids, bad trees."""
+    if not items:
+        raise Invalid("Eine Fassung braucht mindestens einen Abschnitt.", code="no_sections")
+    seen: set[int] = set()
+    for item in items:
+        if item.section_id is not None:
+            if item.section_id in seen:
+                raise Invalid(
+                    f"Der Abschnitt {item.section_id} ist zweimal aufgeführt.",
+                    code="duplicate_section",
+                )
+            seen.add(item.section_id)
+    try:
+        check_unique_keys([i.key for i in items])
+        return depths_of([i.parent for i in items])
+    except OutlineError as exc:
+        raise _invalid(exc) from None
+
+
+def _write_placements(
+    session: Session,
+    revision: Revision,
+    items: Sequence[Item],
+    sections: Sequence[Section],
+    versions: Sequence[SectionVersion],
+    depths: Sequence[int],
+) -> None:
+    for old in list(revision.placements):
+        session.delete(old)
+    session.flush()
+    revision.placements = []
+    for position, item in enumerate(items):
+        parent_section = sections[item.parent].id if item.parent is not None else None
+        revision.placements.append(
+            Placement(
+                section_id=sections[position].id,
+                version_id=versions[position].id,
+                key=item.key,
+                parent_section_id=parent_section,
+                position=position,
+                depth=depths[position],
+            )
+        )
+    session.flush()
+
+
+def _resolve_sections(
+    session: Session,
+    consultation: Consultation,
+    items: Sequence[Item],
+    base: Revision | None,
+    author: User,
+) -> tuple[list[Section], list[SectionVersion]]:
+    """Sections and versions for the items: existing ones kept, unchanged text shared."""
+    wanted_ids = [i.section_id for i in items if i.section_id is not None]
+    known: dict[int, Section] = {}
+    if wanted_ids:
+        known = {
+            s.id: s for s in session.scalars(select(Section).where(Section.id.in_(wanted_ids)))
+        }
+    for sid in wanted_ids:
+        section = known.get(sid)
+        if section is None or section.consultation_id != consultation.id:
+            raise Invalid(
+                f"Den Abschnitt {sid} gibt es in diesem Verfahren nicht.", code="unknown_section"
+            )
+    # The version each known section had last: in the base, else its newest version.
+    current: dict[int, SectionVersion] = {}
+    if base is not None:
+        for placement in outline(session, base).placements:
+            current[placement.section_id] = placement.version
+    missing = [sid for sid in wanted_ids if sid not in current]
+    if missing:
+        newest = (
+            select(SectionVersion.section_id, func.max(SectionVersion.id).label("vid"))
+            .where(SectionVersion.section_id.in_(missing))
+            .group_by(SectionVersion.section_id)
+            .subquery()
+        )
+        for version in session.scalars(
+            select(SectionVersion).join(newest, SectionVersion.id == newest.c.vid)
+        ):
+            current[version.section_id] = version
+
+    # Versions the caller names (a draft keeps its own edited versions when restructured).
+    named_ids = [i.version_id for i in items if i.version_id is not None]
+    named: dict[int, SectionVersion] = {}
+    if named_ids:
+        named = {
+            v.id: v
+            for v in session.scalars(select(SectionVersion).where(SectionVersion.id.in_(named_ids)))
+        }
+
+    sections: list[Section] = []
+    versions: list[SectionVersion] = []
+    for item in items:
+        section = known[item.section_id] if item.section_id is not None else None
+        if section is None:
+            section = Section(consultation_id=consultation.id)
+            session.add(section)
+        candidates = [
+            named.get(item.version_id) if item.version_id is not None else None,
+            current.get(section.id) if section.id is not None else None,
+        ]
+        reused = next(
+            (
+                v
+                for v in candidates
+                if v is not None
+                and v.section_id == section.id
+                and v.title == item.title
+                and v.body == item.body
+            ),
+            None,
+        )
+        if reused is not None:
+            version = reused
+        else:
+            previous = candidates[1] or candidates[0]
+            version = SectionVersion(
+                section=section,
+                title=item.title,
+                body=item.body,
+                previous_id=previous.id if previous is not None else None,
+                created_by_id=author.id,
+            )
+            session.add(version)
+        sections.append(section)
+        versions.append(version)
+    session.flush()
+    return sections, versions
+
+
+def build_revision(
+    session: Session,
+    consultation: Consultation,
+    *,
+    actor: object,
+    items: Sequence[Item],
+    base: Revision | None,
+    note: str,
+) -> Revision:
+    """A new draft revision of the items. Raises Invalid or Conflict (a draft exists)."""
+    author = _actor_user(actor)
+    depths = _validate_items(items)
+    draft = current_draft(session, consultation.id)
+    if draft is not None:
+        raise Conflict(
+            f"Es gibt schon einen Entwurf (Fassung {draft.number}). Veröffentlichen oder "
+            "bearbeiten Sie ihn, bevor Sie eine neue Fassung anlegen.",
+            code="draft_exists",
+            details={"draft_revision_id": draft.id},
+        )
+    latest = latest_revision(session, consultation.id)
+    if base is None and latest is not None and any(i.section_id is not None for i in items):
+        base = latest
+    sections, versions = _resolve_sections(session, consultation, items, base, author)
+    revision = Revision(
+        consultation_id=consultation.id,
+        number=(latest.number + 1) if latest is not None else 1,
+        status=RevisionStatus.DRAFT.value,
+        note=note,
+        author_id=author.id,
+        base_revision_id=base.id if base is not None else None,
+    )
+    session.add(revision)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "Gleichzeitig wurde eine andere Fassung angelegt. Bitte laden Sie neu.",
+            code="concurrent_revision",
+        ) from None
+    _write_placements(session, revision, items, sections, versions, depths)
+    return revision
+
+
+def items_from_parsed(
+    session: Session, consultation: Consultation, parsed: Sequence[ParsedSection]
+) -> list[Item]:
+    """Items for imported sections, matched to the latest revision by key, else by title."""
+    items = [Item(None, p.key, p.title, p.body, p.parent) for p in parsed]
+    latest = latest_revision(session, consultation.id)
+    if latest is None:
+        return items
+    by_key: dict[str, int] = {}
+    by_title: dict[str, int] = {}
+    for placement in outline(session, latest).placements:
+        if placement.key:
+            by_key.setdefault(placement.key, placement.section_id)
+        by_title.setdefault(placement.version.title.casefold(), placement.section_id)
+    used: set[int] = set()
+    for item in items:
+        match = by_key.get(item.key) if item.key else None
+        if match is None or match in used:
+            match = by_title.get(item.title.casefold())
+        if match is not None and match not in used:
+            item.section_id = match
+            used.add(match)
+    return items
+
+
+def parse_import(text: object, *, pasted: bool = False) -> list[ParsedSection]:
+    """Parse imported Markdown or pasted text. Raises Invalid or TooLarge."""
+    if not isinstance(text, str):
+        raise Invalid("Der Text fehlt.", code="invalid_markdown")
+    if len(text) > MAX_IMPORT:
+        raise TooLarge(f"Der Text ist zu lang (höchstens {MAX_IMPORT // 1000}000 Zeichen).")
+    try:
+        return parse_markdown(text, pasted=pasted)
+    except OutlineError as exc:
+        raise Invalid(str(exc), code="invalid_markdown") from None
+
+
+def create_from_markdown(
+    session: Session,
+    consultation_id: int,
+    *,
+    actor: object,
+    markdown: object,
+    note: object = None,
+    pasted: bool = False,
+) -> Revision:
+    """A draft from Markdown (sections matched to the latest revision by key or title)."""
+    consultation = _editable_consultation(session, consultation_id, actor)
+    parsed = parse_import(markdown, pasted=pasted)
+    items = items_from_parsed(session, consultation, parsed)
+    base = latest_revision(session, consultation.id)
+    return build_revision(
+        session, consultation, actor=actor, items=items, base=base, note=_clean_note(note)
+    )
+
+
+def items_from_payload(sections: object) -> list[Item]:
+    """Items from the API's section list (API.md). Raises Invalid with the offending entry."""
+    if not isinstance(sections, list):
+        raise Invalid("„sections“ muss eine Liste sein.", code="invalid_sections")
+    items: list[Item] = []
+    parent_keys: list[str | None] = []
+    for n, entry in enumerate(sections, start=1):
+        where = f" (Abschnitt Nr. {n} der Liste)"
+        if not isinstance(entry, dict):
+            raise Invalid(f"Jeder Abschnitt muss ein Objekt sein{where}.", code="invalid_sections")
+        section_id = entry.get("section_id")
+        if section_id is not None and (
+            not isinstance(section_id, int) or isinstance(section_id, bool)
+        ):
+            raise Invalid(f"section_id muss eine Zahl sein{where}.", code="invalid_sections")
+        key = entry.get("key", "")
+        title = entry.get("title")
+        if not isinstance(key, str) or not isinstance(title, str):
+            raise Invalid(f"key und title müssen Text sein{where}.", code="invalid_sections")
+        try:
+            key = check_key(key)
+            title = check_title(title)
+        except OutlineError as exc:
+            raise Invalid(f"{exc}{where}", code="invalid_sections") from None
+        body = _clean_body(entry.get("body", ""), where)
+        if "parent_key" in entry:
+            parent_key = entry["parent_key"]
+            if parent_key is not None and not isinstance(parent_key, str):
+                raise Invalid(f"parent_key muss Text sein{where}.", code="invalid_sections")
+        else:
+            parent_key = parent_key_of(key) if key else None
+        parent_keys.append(parent_key or None)
+        items.append(Item(section_id, key, title, body, None))
+    index_of_key = {item.key: i for i, item in enumerate(items) if item.key}
+    for i, parent_key in enumerate(parent_keys):
+        if parent_key is None:
+            continue
+        parent = index_of_key.get(parent_key)
+        if parent is None:
+            raise Invalid(
+                f"Den übergeordneten Abschnitt „{parent_key}“ von "
+                f"„{items[i].key or items[i].title}“ gibt es in der Liste nicht.",
+                code="unknown_parent",
+            )
+        if parent == i:
+            raise Invalid(
+                f"Der Abschnitt „{items[i].key}“ kann nicht sein eigener übergeordneter "
+                "Abschnitt sein.",
+                code="parent_cycle",
+            )
+        items[i].parent = parent
+    return items
+
+
+def create_from_sections(
+    session: Session,
+    consultation_id: int,
+    *,
+    actor: object,
+    sections: object,
+    base_revision_id: object = None,
+    note: object = None,
+) -> Revision:
+    """A draft from a section list (API.md); a base section not listed is removed."""
+    consultation = _editable_consultation(session, consultation_id, actor)
+    base = _base_revision(session, consultation, base_revision_id)
+    items = items_from_payload(sections)
+    return build_revision(
+        session, consultation, actor=actor, items=items, base=base, note=_clean_note(note)
+    )
+
+
+def copy_revision(
+    session: Session, revision_id: int, *, actor: object, note: object = None
+) -> Revision:
+    """ "New draft from this revision": the same sections and versions, a new number."""
+    base = get_revision(session, revision_id, actor=actor)
+    consultation = _editable_consultation(session, base.consultation_id, actor)
+    placements = outline(session, base).placements
+    index = {p.section_id: i for i, p in enumerate(placements)}
+    items = [
+        Item(
+            p.section_id,
+            p.key,
+            p.version.title,
+            p.version.body,
+            index[p.parent_section_id] if p.parent_section_id is not None else None,
+            version_id=p.version_id,
+        )
+        for p in placements
+    ]
+    return build_revision(
+        session,
+        consultation,
+        actor=actor,
+        items=items,
+        base=base,
+        note=_clean_note(note) or f"Neuer Entwurf auf Grundlage von Fassung {base.number}",
+    )
+
+
+# --- editing a draft -----------------------------------------------------------------
+
+
+def editable_revision(session: Session, revision_id: int, *, actor: object) -> Revision:
+    """A draft the actor may edit. Published revisions never change (409)."""
+    revision = get_revision(session, revision_id, actor=actor)
+    permissions.require(
+        permissions.can_edit_revision(session, actor, revision),
+        "Nur die Redaktion darf Fassungen bearbeiten.",
+    )
+    if not revision.is_draft:
+        raise Conflict(
+            f"Fassung {revision.number} ist veröffentlicht und kann nicht mehr geändert werden. "
+            "Legen Sie einen neuen Entwurf an.",
+            code="revision_published",
+        )
+    return revision
+
+
+def _items_of(placements: Sequence[Placement]) -> list[Item]:
+    index = {p.section_id: i for i, p in enumerate(placements)}
+    return [
+        Item(
+            p.section_id,
+            p.key,
+            p.version.title,
+            p.version.body,
+            index[p.parent_section_id] if p.parent_section_id is not None else None,
+            version_id=p.version_id,
+        )
+        for p in placements
+    ]
+
+
+def _restructure(
+    session: Session, revision: Revision, items: list[Item], actor: object
+) -> Revision:
+    author = _actor_user(actor)
+    depths = _validate_items(items)
+    base = revision.base_revision
+    consultation = revision.consultation
+    sections, versions = _resolve_sections(session, consultation, items, base, author)
+    _write_placements(session, revision, items, sections, versions, depths)
+    return revision
+
+
+def replace_sections(
+    session: Session,
+    revision_id: int,
+    *,
+    actor: object,
+    sections: object,
+    note: object = _UNSET,
+) -> Revision:
+    """Replace a draft's whole section list (same format as creating one)."""
+    revision = editable_revision(session, revision_id, actor=actor)
+    items = items_from_payload(sections)
+    if note is not _UNSET:
+        revision.note = _clean_note(note)
+    return _restructure(session, revision, items, actor)
+
+
+def update_section(
+    session: Session,
+    revision_id: int,
+    section_id: int,
+    *,
+    actor: object,
+    base_version_id: object,
+    title: object = _UNSET,
+    body: object = _UNSET,
+    key: object = _UNSET,
+) -> Placement:
+    """Save a section's text. ``base_version_id`` names the version the edit started from;
+    if the draft moved on meanwhile, Conflict (409) carries the current text."""
+    revision = editable_revision(session, revision_id, actor=actor)
+    author = _actor_user(actor)
+    placement = next(
+        (p for p in outline(session, revision).placements if p.section_id == section_id), None
+    )
+    if placement is None:
+        raise NotFound("Diesen Abschnitt gibt es in dieser Fassung nicht.")
+    if base_version_id != placement.version_id:
+        current = placement.version
+        raise Conflict(
+            "Der Abschnitt wurde inzwischen geändert. Vergleichen Sie Ihren Text mit dem aktuellen "
+            "und speichern Sie erneut.",
+            code="stale_version",
+            details={
+                "current": {"version_id": current.id, "title": current.title, "body": current.body}
+            },
+        )
+    if title is _UNSET:
+        title = placement.version.title
+    if body is _UNSET:
+        body = placement.version.body
+    try:
+        clean_title = check_title(title if isinstance(title, str) else "")
+        if key is not _UNSET:
+            new_key = check_key(key if isinstance(key, str) else "")
+    except OutlineError as exc:
+        raise _invalid(exc) from None
+    clean_body = _clean_body(body)
+    if key is not _UNSET and new_key != placement.key:
+        others = [p.key for p in revision.placements if p.section_id != section_id]
+        if new_key and new_key in others:
+            raise Invalid(f"Die Nummer „{new_key}“ ist schon vergeben.", code="invalid_outline")
+        placement.key = new_key
+    current = placement.version
+    if current.title != clean_title or current.body != clean_body:
+        version = SectionVersion(
+            section_id=section_id,
+            title=clean_title,
+            body=clean_body,
+            previous_id=current.id,
+            created_by_id=author.id,
+        )
+        session.add(version)
+        session.flush()
+        placement.version_id = version.id
+        placement.version = version
+    session.flush()
+    return placement
+
+
+def add_section(
+    session: Session,
+    revision_id: int,
+    *,
+    actor: object,
+    title: object,
+    body: object = "",
+    key: object = "",
+    after_section_id: int | None = None,
+    as_child: bool = False,
+) -> Placement:
+    """A new section after another one (or at the end), as its sibling or first child."""
+    revision = editable_revision(session, revision_id, actor=actor)
+    items = _items_of(outline(session, revision).placements)
+    try:
+        new = Item(
+            None,
+            check_key(key if isinstance(key, str) else ""),
+            check_title(title if isinstance(title, str) else ""),
+            _clean_body(body),
+            None,
+        )
+    except OutlineError as exc:
+        raise _invalid(exc) from None
+    if after_section_id is None:
+        at = len(items)
+    else:
+        index = next((i for i, it in enumerate(items) if it.section_id == after_section_id), None)
+        if index is None:
+            raise NotFound("Diesen Abschnitt gibt es in dieser Fassung nicht.")
+        if as_child:
+            new.parent = index
+            at = index + 1
+        else:
+            new.parent = items[index].parent
+            at = _subtree_end(items, index)
+    items.insert(at, new)
+    _shift_parents(items, at, +1, skip=at)
+    _restructure(session, revision, items, actor)
+    return revision.placements[at]
+
+
+def _shift_parents(items: list[Item], at: int, delta: int, skip: int | None = None) -> None:
+    for i, item in enumerate(items):
+        if i != skip and item.parent is not None and item.parent >= at:
+            item.parent += delta
+
+
+def _depths(items: Sequence[Item]) -> list[int]:
+    return depths_of([i.parent for i in items])
+
+
+def _subtree_end(items: Sequence[Item], index: int) -> int:
+    depths = _depths(items)
+    end = index + 1
+    while end < len(items) and depths[end] > depths[index]:
+        end += 1
+    return end
+
+
+def delete_section(session: Session, revision_id: int, section_id: int, *, actor: object) -> None:
+    """Remove a section (its identity stays for other revisions). Refuses one with children."""
+    revision = editable_revision(session, revision_id, actor=actor)
+    items = _items_of(outline(session, revision).placements)
+    index = next((i for i, it in enumerate(items) if it.section_id == section_id), None)
+    if index is None:
+        raise NotFound("Diesen Abschnitt gibt es in dieser Fassung nicht.")
+    if any(it.parent == index for it in items):
+        raise Conflict(
+            "Der Abschnitt hat Unterabschnitte. Verschieben oder löschen Sie diese zuerst.",
+            code="has_children",
+        )
+    if len(items) == 1:
+        raise Conflict(
+            "Der letzte Abschnitt einer Fassung kann nicht gelöscht werden.", code="last_section"
+        )
+    del items[index]
+    _shift_parents(items, index, -1)
+    _restructure(session, revision, items, actor)
+
+
+MOVES = ("up", "down", "indent", "outdent")
+
+
+def move_section(
+    session: Session, revision_id: int, section_id: int, *, actor: object, direction: str
+) -> None:
+    """Move a section with its subsections: up/down among its siblings, indent, outdent."""
+    if direction not in MOVES:
+        raise Invalid("Unbekannte Richtung.", code="invalid_move")
+    revision = editable_revision(session, revision_id, actor=actor)
+    items = _items_of(outline(session, revision).placements)
+    index = next((i for i, it in enumerate(items) if it.section_id == section_id), None)
+    if index is None:
+        raise NotFound("Diesen Abschnitt gibt es in dieser Fassung nicht.")
+    parent = items[index].parent
+    siblings = [i for i, it in enumerate(items) if it.parent == parent]
+    pos = siblings.index(index)
+    if direction == "indent":
+        if pos == 0:
+            raise Conflict(
+                "Der erste Abschnitt einer Ebene kann nicht eingerückt werden.", code="cannot_move"
+            )
+        items[index].parent = siblings[pos - 1]
+        _restructure(session, revision, items, actor)
+        return
+    if direction == "outdent":
+        if parent is None:
+            raise Conflict("Der Abschnitt steht schon auf der obersten Ebene.", code="cannot_move")
+        end = _subtree_end(items, index)
+        block_end = _subtree_end(items, parent)
+        order = (
+            list(range(index))
+            + list(range(end, block_end))
+            + list(range(index, end))
+            + list(range(block_end, len(items)))
+        )
+        items[index].parent = items[parent].parent
+        _reorder(session, revision, items, order, actor)
+        return
+    if (direction == "up" and pos == 0) or (direction == "down" and pos == len(siblings) - 1):
+        raise Conflict("Der Abschnitt lässt sich nicht weiter verschieben.", code="cannot_move")
+    first, second = (siblings[pos - 1], index) if direction == "up" else (index, siblings[pos + 1])
+    first_end, second_end = _subtree_end(items, first), _subtree_end(items, second)
+    order = (
+        list(range(first))
+        + list(range(second, second_end))
+        + list(range(first_end, second))
+        + list(range(first, first_end))
+        + list(range(second_end, len(items)))
+    )
+    _reorder(session, revision, items, order, actor)
+
+
+def _reorder(
+    session: Session, revision: Revision, items: list[Item], order: list[int], actor: object
+) -> None:
+    new_index = {old: new for new, old in enumerate(order)}
+    reordered = [items[i] for i in order]
+    for item in reordered:
+        if item.parent is not None:
+            item.parent = new_index[item.parent]
+    _restructure(session, revision, reordered, actor)
+
+
+def renumber_sections(session: Session, revision_id: int, *, actor: object) -> None:
+    """Keys by position in the tree ("1", "1.1", ...); unnumbered sections stay unnumbered."""
+    revision = editable_revision(session, revision_id, actor=actor)
+    items = _items_of(outline(session, revision).placements)
+    keys = renumber([i.parent for i in items], [bool(i.key) for i in items])
+    for item, key in zip(items, keys, strict=True):
+        item.key = key
+    _restructure(session, revision, items, actor)
+
+
+def update_note(session: Session, revision_id: int, *, actor: object, note: object) -> Revision:
+    revision = editable_revision(session, revision_id, actor=actor)
+    revision.note = _clean_note(note)
+    session.flush()
+    return revision
+
+
+def publish(session: Session, revision_id: int, *, actor: object) -> Revision:
+    """Freeze a draft; earlier published revisions become superseded."""
+    revision = editable_revision(session, revision_id, actor=actor)
+    for older in session.scalars(
+        select(Revision).where(
+            Revision.consultation_id == revision.consultation_id,
+            Revision.status == RevisionStatus.PUBLISHED.value,
+        )
+    ):
+        older.status = RevisionStatus.SUPERSEDED.value
+    revision.status = RevisionStatus.PUBLISHED.value
+    revision.published_at = utcnow()
+    session.flush()
+    return revision
+
+
+def discard_draft(session: Session, revision_id: int, *, actor: object) -> int:
+    """Delete a draft (its section versions stay as history); returns the consultation id."""
+    revision = editable_revision(session, revision_id, actor=actor)
+    consultation_id = revision.consultation_id
+    session.delete(revision)
+    session.flush()
+    return consultation_id

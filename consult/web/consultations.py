@@ -1,0 +1,199 @@
+"""Consultation pages: create, overview, history, members, draft import."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from consult.db import get_session
+from consult.errors import Invalid, ServiceError
+from consult.models import Role, User
+from consult.services import consultations as service
+from consult.services import diffs, imports, permissions
+from consult.services import revisions as revision_service
+from consult.web.forms import ConsultationForm, ImportForm, MemberForm
+from consult.web.util import form_error, render_form
+
+bp = Blueprint("consultations", __name__, url_prefix="/consultations")
+
+ROLE_LABELS = {
+    Role.EDITOR.value: "Redaktion",
+    Role.PARTICIPANT.value: "Teilnehmende",
+    Role.MUNICIPALITY.value: "Kommune",
+    Role.OBSERVER.value: "Beobachtung",
+}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create() -> ResponseReturnValue:
+    db = get_session()
+    permissions.require(permissions.can_create_any_consultation(db, current_user))
+    form = ConsultationForm()
+    if form.validate_on_submit():
+        try:
+            consultation = service.create_consultation(
+                db, actor=current_user, title=form.title.data, description=form.description.data
+            )
+        except ServiceError as exc:
+            form_error(form, exc)
+        else:
+            flash(
+                _("Das Verfahren ist angelegt. Importieren Sie jetzt den ersten Entwurf."),
+                "success",
+            )
+            return redirect(url_for("consultations.import_draft", consultation_id=consultation.id))
+    status = 422 if form.is_submitted() else 200
+    return render_form("consultations/form.html", status, form=form, consultation=None)
+
+
+@bp.route("/<int:consultation_id>")
+def show(consultation_id: int) -> ResponseReturnValue:
+    db = get_session()
+    consultation = service.get_consultation(db, consultation_id, actor=current_user)
+    history = diffs.history(db, consultation.id, actor=current_user)
+    return render_form(
+        "consultations/show.html",
+        consultation=consultation,
+        history=history,
+        can_edit=permissions.can_edit_consultation(db, current_user, consultation),
+        draft=revision_service.current_draft(db, consultation.id),
+        role=permissions.role_in(db, current_user, consultation),
+        role_labels=ROLE_LABELS,
+    )
+
+
+@bp.route("/<int:consultation_id>/edit", methods=["GET", "POST"])
+def edit(consultation_id: int) -> ResponseReturnValue:
+    db = get_session()
+    consultation = service.get_consultation(db, consultation_id, actor=current_user)
+    permissions.require(permissions.can_edit_consultation(db, current_user, consultation))
+    form = ConsultationForm(obj=consultation)
+    if form.validate_on_submit():
+        try:
+            service.update_consultation(
+                db,
+                consultation.id,
+                actor=current_user,
+                title=form.title.data,
+                description=form.description.data,
+            )
+        except ServiceError as exc:
+            form_error(form, exc)
+        else:
+            flash(_("Gespeichert."), "success")
+            return redirect(url_for("consultations.show", consultation_id=consultation.id))
+    status = 422 if form.is_submitted() else 200
+    return render_form("consultations/form.html", status, form=form, consultation=consultation)
+
+
+@bp.route("/<int:consultation_id>/history")
+def history(consultation_id: int) -> ResponseReturnValue:
+    db = get_session()
+    consultation = service.get_consultation(db, consultation_id, actor=current_user)
+    entries = diffs.history(db, consultation.id, actor=current_user)
+    return render_form("consultations/history.html", consultation=consultation, history=entries)
+
+
+@bp.route("/<int:consultation_id>/members", methods=["GET", "POST"])
+def members(consultation_id: int) -> ResponseReturnValue:
+    db = get_session()
+    consultation = service.get_consultation(db, consultation_id, actor=current_user)
+    can_manage = permissions.can_manage_members(db, current_user, consultation)
+    form = MemberForm()
+    users = db.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name)).all()
+    form.user_id.choices = [(str(u.id), u.label) for u in users]
+    if request.method == "POST":
+        permissions.require(can_manage)
+        if form.validate_on_submit():
+            try:
+                service.set_member(
+                    db,
+                    consultation.id,
+                    int(form.user_id.data),
+                    actor=current_user,
+                    role=form.role.data,
+                )
+            except ServiceError as exc:
+                form_error(form, exc)
+            else:
+                flash(_("Die Rolle ist gespeichert."), "success")
+                return redirect(url_for("consultations.members", consultation_id=consultation.id))
+    status = 422 if request.method == "POST" else 200
+    items = service.list_members(db, consultation.id, actor=current_user)
+    return render_form(
+        "consultations/members.html",
+        status,
+        consultation=consultation,
+        members=items,
+        form=form,
+        can_manage=can_manage,
+        role_labels=ROLE_LABELS,
+    )
+
+
+@bp.route("/<int:consultation_id>/members/<int:user_id>/remove", methods=["POST"])
+def remove_member(consultation_id: int, user_id: int) -> ResponseReturnValue:
+    service.remove_member(get_session(), consultation_id, user_id, actor=current_user)
+    flash(_("Die Person ist nicht mehr beteiligt."), "success")
+    return redirect(url_for("consultations.members", consultation_id=consultation_id))
+
+
+@bp.route("/<int:consultation_id>/import", methods=["GET", "POST"])
+def import_draft(consultation_id: int) -> ResponseReturnValue:
+    """Import Markdown, a DOCX or pasted text: preview the sections, then save a draft."""
+    db = get_session()
+    consultation = service.get_consultation(db, consultation_id, actor=current_user)
+    permissions.require(permissions.can_edit_consultation(db, current_user, consultation))
+    form = ImportForm()
+    preview = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            text = form.text.data or ""
+            upload = request.files.get("file")
+            if upload is not None and upload.filename:
+                text = imports.docx_to_markdown(upload.read())
+                form.text.data = text
+            if not text.strip():
+                raise Invalid(
+                    "Bitte Text einfügen oder eine DOCX-Datei wählen.",
+                    fields={"text": "Bitte Text einfügen oder eine Datei wählen."},
+                )
+            pasted = form.source.data == "paste"
+            if request.form.get("action") == "save":
+                revision = revision_service.create_from_markdown(
+                    db,
+                    consultation.id,
+                    actor=current_user,
+                    markdown=text,
+                    note=form.note.data,
+                    pasted=pasted,
+                )
+                flash(
+                    _(
+                        "Entwurf (Fassung %(n)s) mit %(count)s Abschnitten angelegt.",
+                        n=revision.number,
+                        count=len(revision.placements),
+                    ),
+                    "success",
+                )
+                return redirect(url_for("revisions.edit", revision_id=revision.id))
+            parsed = revision_service.parse_import(text, pasted=pasted)
+            items = revision_service.items_from_parsed(db, consultation, parsed)
+            preview = list(zip(parsed, items, strict=True))
+        except ServiceError as exc:
+            form_error(form, exc)
+            status = exc.status if exc.status in (409, 413) else 422
+    elif form.is_submitted():
+        status = 422
+    return render_form(
+        "consultations/import.html",
+        status,
+        consultation=consultation,
+        form=form,
+        preview=preview,
+        draft=revision_service.current_draft(db, consultation.id),
+    )

@@ -1,0 +1,233 @@
+"""Revision pages: reading view, draft editor, publishing, diffs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from consult.db import get_session
+from consult.errors import Conflict, ServiceError
+from consult.models import Placement, Revision
+from consult.services import diffs, permissions
+from consult.services import revisions as service
+from consult.web.forms import NewSectionForm, NoteForm, SectionForm
+from consult.web.util import form_error, render_form
+
+bp = Blueprint("revisions", __name__, url_prefix="/revisions")
+
+DIFF_VIEWS = ("overview", "inline", "synopsis")
+
+
+def _readable(revision_id: int) -> Revision:
+    return service.get_revision(get_session(), revision_id, actor=current_user)
+
+
+@bp.route("/<int:revision_id>")
+def read(revision_id: int) -> ResponseReturnValue:
+    db = get_session()
+    revision = _readable(revision_id)
+    outline = service.outline(db, revision)
+    others = service.list_revisions(db, revision.consultation, actor=current_user)
+    return render_form(
+        "revisions/read.html",
+        revision=revision,
+        placements=outline.placements,
+        others=[r for r in others if r.id != revision.id],
+        can_edit=permissions.can_edit_revision(db, current_user, revision),
+    )
+
+
+@bp.route("/<int:revision_id>/edit")
+def edit(revision_id: int) -> ResponseReturnValue:
+    db = get_session()
+    revision = service.editable_revision(db, revision_id, actor=current_user)
+    placements = service.outline(db, revision).placements
+    add_form = NewSectionForm()
+    add_form.position.choices = _position_choices(placements)
+    return render_form(
+        "revisions/edit.html",
+        revision=revision,
+        placements=placements,
+        add_form=add_form,
+        note_form=NoteForm(obj=revision, formdata=None),
+    )
+
+
+def _position_choices(placements: Sequence[Placement]) -> list[tuple[str, str]]:
+    choices = [("end", _("am Ende"))]
+    for p in placements:
+        label = f"{p.key} {p.version.title}".strip()
+        choices.append((f"after:{p.section_id}", _("nach „%(s)s“", s=label)))
+        choices.append((f"child:{p.section_id}", _("als Unterabschnitt von „%(s)s“", s=label)))
+    return choices
+
+
+@bp.route("/<int:revision_id>/sections/<int:section_id>/edit", methods=["GET", "POST"])
+def edit_section(revision_id: int, section_id: int) -> ResponseReturnValue:
+    db = get_session()
+    revision = service.editable_revision(db, revision_id, actor=current_user)
+    placement = next(
+        (p for p in service.outline(db, revision).placements if p.section_id == section_id), None
+    )
+    if placement is None:
+        abort(404)
+    form = SectionForm()
+    if not form.is_submitted():
+        form.key.data = placement.key
+        form.title.data = placement.version.title
+        form.body.data = placement.version.body
+        form.base_version_id.data = str(placement.version_id)
+    conflict = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            base_id = int(form.base_version_id.data or 0)
+            service.update_section(
+                db,
+                revision.id,
+                section_id,
+                actor=current_user,
+                title=form.title.data,
+                body=form.body.data or "",
+                base_version_id=base_id,
+                key=form.key.data or "",
+            )
+        except Conflict as exc:
+            if exc.code != "stale_version":
+                raise
+            conflict = exc.details["current"]
+            form.base_version_id.data = str(conflict["version_id"])
+            status = 409
+        except ServiceError as exc:
+            form_error(form, exc)
+            status = 422
+        else:
+            flash(_("Abschnitt gespeichert."), "success")
+            return redirect(url_for("revisions.edit", revision_id=revision.id) + f"#s-{section_id}")
+    elif form.is_submitted():
+        status = 422
+    return render_form(
+        "revisions/section_edit.html",
+        status,
+        revision=revision,
+        placement=placement,
+        form=form,
+        conflict=conflict,
+    )
+
+
+@bp.route("/<int:revision_id>/sections", methods=["POST"])
+def add_section(revision_id: int) -> ResponseReturnValue:
+    db = get_session()
+    revision = service.editable_revision(db, revision_id, actor=current_user)
+    form = NewSectionForm()
+    form.position.choices = _position_choices(service.outline(db, revision).placements)
+    if not form.validate_on_submit():
+        for name, errors in form.errors.items():
+            flash(f"{getattr(form, name).label.text}: {' '.join(errors)}", "error")
+        return redirect(url_for("revisions.edit", revision_id=revision.id)), 303
+    where, _sep, ref = (form.position.data or "end").partition(":")
+    placement = service.add_section(
+        db,
+        revision.id,
+        actor=current_user,
+        title=form.title.data,
+        key=form.key.data or "",
+        after_section_id=int(ref) if ref else None,
+        as_child=where == "child",
+    )
+    flash(_("Abschnitt angelegt. Schreiben Sie jetzt seinen Text."), "success")
+    return redirect(
+        url_for("revisions.edit_section", revision_id=revision.id, section_id=placement.section_id)
+    )
+
+
+@bp.route("/<int:revision_id>/sections/<int:section_id>/delete", methods=["POST"])
+def delete_section(revision_id: int, section_id: int) -> ResponseReturnValue:
+    service.delete_section(get_session(), revision_id, section_id, actor=current_user)
+    flash(_("Abschnitt gelöscht."), "success")
+    return redirect(url_for("revisions.edit", revision_id=revision_id))
+
+
+@bp.route("/<int:revision_id>/sections/<int:section_id>/move", methods=["POST"])
+def move_section(revision_id: int, section_id: int) -> ResponseReturnValue:
+    service.move_section(
+        get_session(),
+        revision_id,
+        section_id,
+        actor=current_user,
+        direction=request.form.get("direction", ""),
+    )
+    return redirect(url_for("revisions.edit", revision_id=revision_id) + f"#s-{section_id}")
+
+
+@bp.route("/<int:revision_id>/renumber", methods=["POST"])
+def renumber(revision_id: int) -> ResponseReturnValue:
+    service.renumber_sections(get_session(), revision_id, actor=current_user)
+    flash(_("Die Abschnitte sind neu nummeriert."), "success")
+    return redirect(url_for("revisions.edit", revision_id=revision_id))
+
+
+@bp.route("/<int:revision_id>/note", methods=["POST"])
+def update_note(revision_id: int) -> ResponseReturnValue:
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash(_("Die Notiz ist zu lang."), "error")
+        return redirect(url_for("revisions.edit", revision_id=revision_id)), 303
+    service.update_note(get_session(), revision_id, actor=current_user, note=form.note.data)
+    flash(_("Notiz gespeichert."), "success")
+    return redirect(url_for("revisions.edit", revision_id=revision_id))
+
+
+@bp.route("/<int:revision_id>/publish", methods=["POST"])
+def publish(revision_id: int) -> ResponseReturnValue:
+    revision = service.publish(get_session(), revision_id, actor=current_user)
+    flash(
+        _("Fassung %(n)s ist veröffentlicht und damit eingefroren.", n=revision.number), "success"
+    )
+    return redirect(url_for("revisions.read", revision_id=revision.id))
+
+
+@bp.route("/<int:revision_id>/copy", methods=["POST"])
+def copy(revision_id: int) -> ResponseReturnValue:
+    draft = service.copy_revision(get_session(), revision_id, actor=current_user)
+    flash(_("Neuer Entwurf (Fassung %(n)s) angelegt.", n=draft.number), "success")
+    return redirect(url_for("revisions.edit", revision_id=draft.id))
+
+
+@bp.route("/<int:revision_id>/discard", methods=["POST"])
+def discard(revision_id: int) -> ResponseReturnValue:
+    consultation_id = service.discard_draft(get_session(), revision_id, actor=current_user)
+    flash(_("Der Entwurf ist verworfen."), "success")
+    return redirect(url_for("consultations.show", consultation_id=consultation_id))
+
+
+@bp.route("/<int:revision_id>/diff")
+def diff(revision_id: int) -> ResponseReturnValue:
+    db = get_session()
+    view = request.args.get("view", "overview")
+    if view not in DIFF_VIEWS:
+        view = "overview"
+    comparison = diffs.compare_revisions(
+        db, revision_id, request.args.get("against"), actor=current_user
+    )
+    only_changes = request.args.get("only") == "changes"
+    sections = [s for s in comparison.sections if s.is_change or not only_changes]
+    return render_form(
+        "revisions/diff.html",
+        comparison=comparison,
+        sections=sections,
+        view=view,
+        only_changes=only_changes,
+        others=[
+            r
+            for r in service.list_revisions(
+                db, comparison.revision.consultation, actor=current_user
+            )
+            if r.id != comparison.revision.id
+        ],
+    )
