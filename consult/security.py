@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from consult import db
 from consult.errors import ServiceError
@@ -74,6 +75,19 @@ ERROR_CODES: dict[int, str] = {
 }
 
 
+#: Ids are 32-bit integer columns; a larger number in a URL is an unknown object (404),
+#: not a database overflow (500).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in URLs, limited to the range of the database's id columns."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -124,6 +138,9 @@ def _deliver_mail_soon(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    # Before any blueprint registers its routes, so that every <int:...> is bounded.
+    app.url_map.converters["int"] = IdConverter
+
     @app.before_request
     def _require_login() -> Any:
         if permissions.is_public_endpoint(request.endpoint):

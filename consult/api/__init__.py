@@ -9,7 +9,12 @@ from consult.extensions import csrf
 
 
 def init_app(app: Flask) -> None:
-    from consult.api import accounts, consultations, openapi  # noqa: F401  (routes register on import)
+    from consult.api import (  # noqa: F401  (routes register on import)
+        accounts,
+        consultations,
+        feedback,
+        openapi,
+    )
 
     # Bearer-token requests carry no cookie, so need no CSRF token; cookie-authenticated
     # requests are checked in base.authenticate() instead.

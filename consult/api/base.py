@@ -15,6 +15,9 @@ from consult.services import accounts
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+#: Integers in JSON bodies must fit the database's 32-bit integer columns.
+INT_RANGE = range(-(2**31), 2**31)
+
 #: Endpoints of this blueprint that need no token.
 PUBLIC = frozenset({"api.openapi"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -92,5 +95,11 @@ def field(
             f"Das Feld „{name}“ muss vom Typ {expected} sein.",
             code="invalid_field",
             fields={name: f"erwartet {expected}"},
+        )
+    if isinstance(value, int) and not isinstance(value, bool) and value not in INT_RANGE:
+        raise Invalid(
+            f"Das Feld „{name}“ liegt außerhalb des erlaubten Bereichs.",
+            code="invalid_field",
+            fields={name: "Zahl zu groß"},
         )
     return value

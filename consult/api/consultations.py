@@ -12,7 +12,7 @@ from consult.db import get_session
 from consult.errors import Invalid
 from consult.models import Consultation, Membership, Placement, Revision
 from consult.services import consultations as service
-from consult.services import diffs
+from consult.services import diffs, rounds
 from consult.services import revisions as revision_service
 
 
@@ -34,7 +34,9 @@ def member_json(membership: Membership) -> dict[str, Any]:
         "name": user.name,
         "organisation": user.organisation.name if user.organisation else None,
         "role": membership.role,
-        "working_group_ids": [],
+        "working_group_ids": rounds.user_group_ids(
+            get_session(), membership.consultation_id, membership.user_id
+        ),
     }
 
 

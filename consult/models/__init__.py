@@ -2,6 +2,7 @@
 
 from consult.models.accounts import ApiToken, OneTimeToken, Organisation, OrganisationKind, User
 from consult.models.consultations import Consultation, Membership, Role
+from consult.models.feedback import Feedback, FeedbackEdit, FeedbackKind, FeedbackLocation, Reply
 from consult.models.mail import OutboxMessage
 from consult.models.revisions import (
     Placement,
@@ -11,21 +12,42 @@ from consult.models.revisions import (
     SectionDiff,
     SectionVersion,
 )
+from consult.models.rounds import (
+    Round,
+    RoundExtension,
+    RoundGroup,
+    Visibility,
+    WorkingGroup,
+    WorkingGroupMember,
+    WorkingGroupSection,
+)
 
 __all__ = [
     "ApiToken",
     "Consultation",
+    "Feedback",
+    "FeedbackEdit",
+    "FeedbackKind",
+    "FeedbackLocation",
     "Membership",
     "OneTimeToken",
     "Organisation",
     "OrganisationKind",
     "OutboxMessage",
     "Placement",
+    "Reply",
     "Revision",
     "RevisionStatus",
     "Role",
+    "Round",
+    "RoundExtension",
+    "RoundGroup",
     "Section",
     "SectionDiff",
     "SectionVersion",
     "User",
+    "Visibility",
+    "WorkingGroup",
+    "WorkingGroupMember",
+    "WorkingGroupSection",
 ]

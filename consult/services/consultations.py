@@ -147,11 +147,6 @@ def set_member(
         "Nur die Redaktion verwaltet die Beteiligten.",
     )
     new_role = parse_role(role)
-    if working_group_ids not in (None, []):
-        raise Invalid(
-            "Arbeitskreise gibt es in diesem Verfahren noch nicht.",
-            code="unknown_working_group",
-        )
     user = session.get(User, user_id)
     if user is None or not user.is_active:
         raise Invalid("Diese Person gibt es nicht.", code="unknown_user")
@@ -177,6 +172,10 @@ def set_member(
             _ensure_other_editor(session, consultation.id, user.id)
         membership.role = new_role.value
     session.flush()
+    if working_group_ids is not None:
+        from consult.services.rounds import set_user_groups
+
+        set_user_groups(session, consultation, user, working_group_ids)
     return membership
 
 

@@ -7,6 +7,7 @@ else decides who may do what. The role x action matrix is tested in
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -109,17 +110,26 @@ def can_create_any_consultation(session: Session, user: Any) -> bool:
 
 
 def can_read_revision(session: Session, user: Any, revision: Any) -> bool:
-    """Editors (and admins) read every revision; observers read published ones.
-
-    Participants and municipalities read the revisions of rounds they are invited to
-    (rounds arrive with the feedback issue); until then, drafts stay with editors.
-    """
+    """Editors (and admins) read every revision; observers read published ones;
+    participants and municipalities read the revisions of rounds they are invited to."""
     from consult.models import RevisionStatus
 
     if can_edit_consultation(session, user, revision.consultation):
         return True
+    if revision.status == RevisionStatus.DRAFT.value:
+        return False
     role = role_in(session, user, revision.consultation_id)
-    return role is Role.OBSERVER and revision.status != RevisionStatus.DRAFT.value
+    if role is Role.OBSERVER:
+        return True
+    if role in (Role.PARTICIPANT, Role.MUNICIPALITY):
+        from consult.models import Round
+
+        invited = invited_round_ids(session, user, revision.consultation_id)
+        if not invited:
+            return False
+        round_revisions = session.scalars(select(Round.revision_id).where(Round.id.in_(invited)))
+        return revision.id in set(round_revisions)
+    return False
 
 
 def can_edit_revision(session: Session, user: Any, revision: Any) -> bool:
@@ -128,4 +138,111 @@ def can_edit_revision(session: Session, user: Any, revision: Any) -> bool:
 
 
 def can_manage_members(session: Session, user: Any, consultation: Consultation) -> bool:
+    return can_edit_consultation(session, user, consultation)
+
+
+# --- rounds and feedback -------------------------------------------------------------
+
+
+@dataclass
+class FeedbackViewer:
+    """What decides which feedback of one consultation a user may see (built once)."""
+
+    user_id: int | None
+    is_editor: bool
+    #: Rounds the user is invited to.
+    invited_round_ids: set[int] = field(default_factory=set)
+    #: Working groups of the user in this consultation.
+    group_ids: set[int] = field(default_factory=set)
+    #: Working groups of every member of a group in this consultation, by user id.
+    groups_by_user: dict[int, set[int]] = field(default_factory=dict)
+
+
+def invited_round_ids(session: Session, user: Any, consultation_id: int) -> set[int]:
+    """Rounds the user is invited to: through a working group, or as a municipality."""
+    from consult.models import Round, RoundGroup, WorkingGroupMember
+
+    if not isinstance(user, User) or not user.is_active:
+        return set()
+    through_groups = session.scalars(
+        select(RoundGroup.round_id)
+        .join(Round, Round.id == RoundGroup.round_id)
+        .join(
+            WorkingGroupMember, WorkingGroupMember.working_group_id == RoundGroup.working_group_id
+        )
+        .where(Round.consultation_id == consultation_id, WorkingGroupMember.user_id == user.id)
+    )
+    ids = set(through_groups)
+    if role_in(session, user, consultation_id) is Role.MUNICIPALITY:
+        ids.update(
+            session.scalars(
+                select(Round.id).where(
+                    Round.consultation_id == consultation_id,
+                    Round.includes_municipalities.is_(True),
+                )
+            )
+        )
+    return ids
+
+
+def feedback_viewer(session: Session, user: Any, consultation: Consultation) -> FeedbackViewer:
+    from consult.models import WorkingGroup, WorkingGroupMember
+
+    if not isinstance(user, User) or not user.is_active:
+        return FeedbackViewer(user_id=None, is_editor=False)
+    viewer = FeedbackViewer(
+        user_id=user.id,
+        is_editor=can_edit_consultation(session, user, consultation),
+        invited_round_ids=invited_round_ids(session, user, consultation.id),
+    )
+    rows = session.execute(
+        select(WorkingGroupMember.user_id, WorkingGroupMember.working_group_id)
+        .join(WorkingGroup, WorkingGroup.id == WorkingGroupMember.working_group_id)
+        .where(WorkingGroup.consultation_id == consultation.id)
+    )
+    for member_id, group_id in rows:
+        viewer.groups_by_user.setdefault(member_id, set()).add(group_id)
+    viewer.group_ids = viewer.groups_by_user.get(user.id, set())
+    return viewer
+
+
+def can_see_feedback(
+    viewer: FeedbackViewer,
+    *,
+    author_id: int,
+    round_id: int,
+    visibility: str,
+    round_group_ids: set[int],
+) -> bool:
+    """Editors see everything, authors their own; others as the round's visibility allows:
+    ``round``: everyone invited; ``group``: members of the author's working groups that
+    take part in the round; ``editors``: nobody else."""
+    if viewer.is_editor or (viewer.user_id is not None and viewer.user_id == author_id):
+        return True
+    if visibility == "round":
+        return round_id in viewer.invited_round_ids
+    if visibility == "group":
+        shared = viewer.groups_by_user.get(author_id, set()) & viewer.group_ids & round_group_ids
+        return bool(shared) and round_id in viewer.invited_round_ids
+    return False
+
+
+def can_read_round(session: Session, user: Any, round_: Any) -> bool:
+    """Editors and the people invited to the round."""
+    if can_edit_consultation(session, user, round_.revision.consultation):
+        return True
+    return round_.id in invited_round_ids(session, user, round_.consultation_id)
+
+
+def can_manage_rounds(session: Session, user: Any, consultation: Consultation) -> bool:
+    return can_edit_consultation(session, user, consultation)
+
+
+def can_give_feedback(session: Session, user: Any, round_: Any) -> bool:
+    """Invited to the round (whether it is open is checked by the services: 409)."""
+    return round_.id in invited_round_ids(session, user, round_.consultation_id)
+
+
+def can_moderate_feedback(session: Session, user: Any, consultation: Consultation) -> bool:
+    """Resolve, reopen and answer any feedback at any time."""
     return can_edit_consultation(session, user, consultation)

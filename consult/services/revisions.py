@@ -368,25 +368,38 @@ def build_revision(
 def items_from_parsed(
     session: Session, consultation: Consultation, parsed: Sequence[ParsedSection]
 ) -> list[Item]:
-    """Items for imported sections, matched to the latest revision by key, else by title."""
+    """Items for imported sections, matched to the latest revision.
+
+    Three passes, each taking only sections not matched yet: the same key and title,
+    then the same title, then the same key. So a section inserted before others
+    (which shifts their numbers) does not take over the identity of the section
+    that had its number, and a retitled section keeps its identity by its key.
+    """
     items = [Item(None, p.key, p.title, p.body, p.parent) for p in parsed]
     latest = latest_revision(session, consultation.id)
     if latest is None:
         return items
-    by_key: dict[str, int] = {}
-    by_title: dict[str, int] = {}
-    for placement in outline(session, latest).placements:
-        if placement.key:
-            by_key.setdefault(placement.key, placement.section_id)
-        by_title.setdefault(placement.version.title.casefold(), placement.section_id)
+
+    def signatures(key: str, title: str) -> tuple[object, object, object]:
+        """What each pass compares (None never matches)."""
+        title = title.casefold()
+        return ((key, title) if key else None, title, key or None)
+
+    old = [
+        (signatures(p.key, p.version.title), p.section_id)
+        for p in outline(session, latest).placements
+    ]
+    new = [signatures(item.key, item.title) for item in items]
     used: set[int] = set()
-    for item in items:
-        match = by_key.get(item.key) if item.key else None
-        if match is None or match in used:
-            match = by_title.get(item.title.casefold())
-        if match is not None and match not in used:
-            item.section_id = match
-            used.add(match)
+    for n in range(3):
+        free: dict[object, list[int]] = {}
+        for signature, section_id in old:
+            if signature[n] is not None and section_id not in used:
+                free.setdefault(signature[n], []).append(section_id)
+        for item, signature in zip(items, new, strict=True):
+            if item.section_id is None and signature[n] is not None and free.get(signature[n]):
+                item.section_id = free[signature[n]].pop(0)
+                used.add(item.section_id)
     return items
 
 
@@ -822,6 +835,10 @@ def publish(session: Session, revision_id: int, *, actor: object) -> Revision:
     revision.status = RevisionStatus.PUBLISHED.value
     revision.published_at = utcnow()
     session.flush()
+    # Locate all earlier feedback in the new revision once, so reading never computes.
+    from consult.services.feedback import locate_for_revision
+
+    locate_for_revision(session, revision)
     return revision
 
 

@@ -11,9 +11,11 @@ def init_app(app: Flask) -> None:
     from consult.web.admin import bp as admin_bp
     from consult.web.auth import bp as auth_bp
     from consult.web.consultations import bp as consultations_bp
+    from consult.web.feedback import bp as feedback_bp
     from consult.web.main import bp as main_bp
     from consult.web.profile import bp as profile_bp
     from consult.web.revisions import bp as revisions_bp
+    from consult.web.rounds import bp as rounds_bp
 
     filters.init_app(app)
     app.register_blueprint(main_bp)
@@ -22,3 +24,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(consultations_bp)
     app.register_blueprint(revisions_bp)
+    app.register_blueprint(rounds_bp)
+    app.register_blueprint(feedback_bp)

@@ -111,7 +111,8 @@ def edit_user(user_id: int) -> ResponseReturnValue:
             accounts.update_user(
                 db,
                 user.id,
-                actor=current_user,
+                # the real object, not the proxy: the service spots self-edits by identity
+                actor=current_user._get_current_object(),
                 name=form.name.data,
                 email=form.email.data,
                 organisation_id=form.organisation_id.data or None,

@@ -186,6 +186,9 @@ def import_draft(consultation_id: int) -> ResponseReturnValue:
             preview = list(zip(parsed, items, strict=True))
         except ServiceError as exc:
             form_error(form, exc)
+            if exc.code == "not_docx":
+                # The field's hint says what to do; say first what was wrong with the file.
+                form.file.errors = [exc.message, *form.file.errors]
             status = exc.status if exc.status in (409, 413) else 422
     elif form.is_submitted():
         status = 422

@@ -6,12 +6,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     EmailField,
     FileField,
     HiddenField,
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -162,3 +164,97 @@ class NewSectionForm(FlaskForm):
 
 class NoteForm(FlaskForm):
     note = TextAreaField(_l("Notiz zur Fassung"), validators=[Optional(), Length(max=2000)])
+
+
+class WorkingGroupForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Beschreibung"), validators=[Optional(), Length(max=5000)])
+    section_ids = SelectMultipleField(
+        _l("Abschnitte, um die sich der Arbeitskreis besonders kümmert"),
+        coerce=int,
+        validators=[Optional()],
+    )
+    member_ids = SelectMultipleField(_l("Mitglieder"), coerce=int, validators=[Optional()])
+
+
+class RoundForm(FlaskForm):
+    title = StringField(_l("Titel der Runde"), validators=[DataRequired(), Length(max=300)])
+    revision_id = SelectField(_l("Fassung"), coerce=int)
+    opens_at = DateTimeLocalField(
+        _l("Beginn"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired()],
+        description=_l("Uhrzeit in deutscher Zeit (Europe/Berlin)."),
+    )
+    closes_at = DateTimeLocalField(
+        _l("Frist"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired()],
+        description=_l("Bis dahin nimmt das System Beiträge an."),
+    )
+    working_group_ids = SelectMultipleField(
+        _l("Eingeladene Arbeitskreise"), coerce=int, validators=[Optional()]
+    )
+    municipalities = BooleanField(_l("Alle Kommunen einladen (Stellungnahmen)"))
+    visibility = SelectField(
+        _l("Wer sieht die Beiträge?"),
+        choices=[
+            ("editors", _l("nur die Redaktion (und die Verfasser)")),
+            ("group", _l("auch die Mitglieder des eigenen Arbeitskreises")),
+            ("round", _l("alle Eingeladenen der Runde")),
+        ],
+    )
+    description = TextAreaField(
+        _l("Hinweise für die Beteiligten"), validators=[Optional(), Length(max=10000)]
+    )
+
+
+class ExtendRoundForm(FlaskForm):
+    closes_at = DateTimeLocalField(
+        _l("Neue Frist"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired()],
+        description=_l("Uhrzeit in deutscher Zeit (Europe/Berlin)."),
+    )
+    reason = TextAreaField(
+        _l("Begründung"),
+        validators=[DataRequired(), Length(max=2000)],
+        description=_l("Die Begründung wird bei der Runde angezeigt."),
+    )
+
+
+class FeedbackForm(FlaskForm):
+    """Comment or suggestion on a section; works without JavaScript (quote or sentence)."""
+
+    kind = RadioField(
+        _l("Art des Beitrags"),
+        choices=[("comment", _l("Kommentar")), ("suggestion", _l("Änderungsvorschlag"))],
+        default="comment",
+    )
+    sentence = SelectField(_l("Satz wählen"), validators=[Optional()])
+    quote = TextAreaField(
+        _l("Oder Textstelle zitieren"),
+        validators=[Optional(), Length(max=10000)],
+        description=_l("Leer lassen, um den ganzen Abschnitt zu kommentieren."),
+    )
+    body = TextAreaField(_l("Kommentar"), validators=[Optional(), Length(max=10000)])
+    replacement = TextAreaField(
+        _l("Neuer Text"),
+        validators=[Optional(), Length(max=10000)],
+        description=_l("Leer lassen, um die Textstelle zu streichen."),
+    )
+    reason = TextAreaField(_l("Begründung"), validators=[Optional(), Length(max=10000)])
+    start = HiddenField()
+    end = HiddenField()
+    selected = HiddenField()
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(_l("Antwort"), validators=[DataRequired(), Length(max=10000)])
+
+
+class EditFeedbackForm(FlaskForm):
+    body = TextAreaField(
+        _l("Kommentar bzw. Begründung"), validators=[Optional(), Length(max=10000)]
+    )
+    replacement = TextAreaField(_l("Neuer Text"), validators=[Optional(), Length(max=10000)])

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import text
@@ -35,7 +44,14 @@ def set_language() -> ResponseReturnValue:
         chosen = "de"
     target = safe_next(request.form.get("next")) or url_for("main.index")
     response = make_response(redirect(target))
-    response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    response.set_cookie(
+        "lang",
+        chosen,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),  # https base URL
+    )
     if current_user.is_authenticated and current_user.locale not in (None, chosen):
         current_user.locale = chosen
     return response

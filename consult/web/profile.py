@@ -16,6 +16,10 @@ from consult.web.util import form_error, render_form
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
 
+#: The token form shares the page with the profile form: a prefix keeps ids unique
+#: ("token-name" next to "name"), so labels and error messages point at the right input.
+TOKEN_PREFIX = "token"  # noqa: S105 - a form prefix, not a secret
+
 
 def _me() -> User:
     return permissions.require_user(current_user._get_current_object())
@@ -26,7 +30,7 @@ def _page(status: int = 200, **overrides: object) -> ResponseReturnValue:
     context: dict[str, object] = {
         "profile_form": ProfileForm(obj=me, formdata=None),
         "password_form": ChangePasswordForm(formdata=None),
-        "token_form": TokenForm(formdata=None),
+        "token_form": TokenForm(formdata=None, prefix=TOKEN_PREFIX),
         "tokens": accounts.list_api_tokens(get_session(), actor=me),
         "new_token": None,
         "new_token_name": None,
@@ -79,7 +83,7 @@ def change_password() -> ResponseReturnValue:
 
 @bp.route("/tokens", methods=["POST"])
 def create_token() -> ResponseReturnValue:
-    form = TokenForm()
+    form = TokenForm(prefix=TOKEN_PREFIX)
     if form.validate_on_submit():
         try:
             token, raw = accounts.create_api_token(get_session(), actor=_me(), name=form.name.data)

@@ -9,12 +9,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consult.db import get_session
+from consult.db import get_session, utcnow
 from consult.errors import Conflict, ServiceError
 from consult.models import Placement, Revision
 from consult.services import diffs, permissions
+from consult.services import feedback as feedback_service
 from consult.services import revisions as service
+from consult.services import rounds as round_service
 from consult.web.forms import NewSectionForm, NoteForm, SectionForm
+from consult.web.reading import Filters, build_sections
 from consult.web.util import form_error, render_form
 
 bp = Blueprint("revisions", __name__, url_prefix="/revisions")
@@ -30,14 +33,50 @@ def _readable(revision_id: int) -> Revision:
 def read(revision_id: int) -> ResponseReturnValue:
     db = get_session()
     revision = _readable(revision_id)
-    outline = service.outline(db, revision)
+    placements = service.outline(db, revision).placements
+    viewer = permissions.feedback_viewer(db, current_user, revision.consultation)
+    views = feedback_service.visible_feedback(
+        db, revision, actor=current_user, placements=placements, viewer=viewer
+    )
+    filters = Filters.from_args(request.args)
+    sections, gone = build_sections(
+        placements, views, filters, viewer.user_id, viewer.groups_by_user
+    )
+    rounds_here = [
+        r
+        for r in round_service.list_rounds(db, revision.consultation_id, actor=current_user)
+        if r.revision_id == revision.id
+    ]
+    now = utcnow()
+    open_round = next(
+        (r for r in rounds_here if r.status_at(now) == "open" and r.id in viewer.invited_round_ids),
+        None,
+    )
     others = service.list_revisions(db, revision.consultation, actor=current_user)
+    organisations = sorted(
+        {
+            (v.feedback.organisation.id, v.feedback.organisation.name)
+            for v in views
+            if v.feedback.organisation is not None
+        },
+        key=lambda pair: pair[1].lower(),
+    )
     return render_form(
         "revisions/read.html",
         revision=revision,
-        placements=outline.placements,
+        sections=sections,
+        gone=gone,
+        total=len(views),
+        filters=filters,
         others=[r for r in others if r.id != revision.id],
         can_edit=permissions.can_edit_revision(db, current_user, revision),
+        can_moderate=viewer.is_editor,
+        viewer=viewer,
+        rounds_here=rounds_here,
+        open_round=open_round,
+        now=now,
+        groups=round_service.list_working_groups(db, revision.consultation_id, actor=current_user),
+        organisations=organisations,
     )
 
 

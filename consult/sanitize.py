@@ -1,0 +1,50 @@
+"""The only module that imports bleach (TEXT.md 6): plain text in, safe HTML out.
+
+User text is stored as plain text. For display it is escaped completely, then
+``http``, ``https`` and ``mailto`` links are made clickable with
+``rel="nofollow noopener noreferrer"``, and line breaks become ``<br>``. No other
+markup is ever produced: no ``img``, ``style``, ``class``, ``ins`` or ``del`` (a
+comment must not be able to fake a diff). A switch to nh3 would change only this file.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import bleach
+from bleach.linkifier import Linker, build_url_re
+from markupsafe import Markup
+
+ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
+REL = "nofollow noopener noreferrer"
+
+_HREF = (None, "href")
+_REL = (None, "rel")
+_TARGET = (None, "target")
+
+
+def _safe_link(
+    attrs: dict[tuple[str | None, str], str], new: bool = False
+) -> dict[tuple[str | None, str], str] | None:
+    href = attrs.get(_HREF, "")
+    scheme = urlsplit(href).scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
+        return None  # leave the text as plain text
+    attrs[_REL] = REL
+    attrs.pop(_TARGET, None)
+    return attrs
+
+
+_LINKER = Linker(
+    callbacks=[_safe_link],  # type: ignore[list-item]  # bleach accepts None: "no link"
+    parse_email=True,
+    url_re=build_url_re(protocols=["http", "https"]),
+    recognized_tags=frozenset(),
+)
+
+
+def render_plain_text(text: str) -> Markup:
+    """Escaped text with clickable links and ``<br>`` line breaks, safe to embed."""
+    escaped = bleach.clean(text, tags=set(), attributes={}, strip=False)
+    linked = _LINKER.linkify(escaped)
+    return Markup(linked.replace("\n", "<br>\n"))  # noqa: S704 - escaped and linkified above

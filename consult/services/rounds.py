@@ -1,0 +1,536 @@
+"""Working groups and consultation rounds: open, extend (with a reason), close."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
+
+from consult.db import utcnow
+from consult.domain.textnorm import normalize_text
+from consult.errors import Conflict, Invalid, NotFound, NotPermitted
+from consult.models import (
+    Consultation,
+    Membership,
+    Revision,
+    RevisionStatus,
+    Role,
+    Round,
+    RoundExtension,
+    RoundGroup,
+    Section,
+    User,
+    Visibility,
+    WorkingGroup,
+    WorkingGroupMember,
+    WorkingGroupSection,
+)
+from consult.services import permissions
+from consult.services.consultations import get_consultation
+
+BERLIN = ZoneInfo("Europe/Berlin")
+MAX_REASON = 2000
+
+
+def parse_datetime(value: object, field: str) -> datetime:
+    """An aware datetime from ISO 8601 text or a datetime; times without offset are
+    taken as Europe/Berlin. Raises Invalid."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise Invalid(
+                f"„{field}“ ist kein gültiger Zeitpunkt (ISO 8601, z. B. 2026-12-31T23:59+01:00).",
+                code="invalid_datetime",
+                fields={field: "Bitte Datum und Uhrzeit angeben."},
+            ) from None
+    else:
+        raise Invalid(f"„{field}“ fehlt.", code="invalid_datetime", fields={field: "Fehlt."})
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=BERLIN)
+    return parsed.astimezone(UTC)
+
+
+def _clean_text(value: object, field: str, label: str, limit: int, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise Invalid(f"{label} fehlt.", code=f"invalid_{field}", fields={field: "Bitte angeben."})
+    text = normalize_text(value)
+    if len(text) > limit:
+        raise Invalid(
+            f"{label} ist zu lang (höchstens {limit} Zeichen).",
+            code=f"invalid_{field}",
+            fields={field: f"Höchstens {limit} Zeichen."},
+        )
+    return text
+
+
+# --- working groups ------------------------------------------------------------------
+
+
+def list_working_groups(
+    session: Session, consultation_id: int, *, actor: object
+) -> list[WorkingGroup]:
+    consultation = get_consultation(session, consultation_id, actor=actor)
+    return list(
+        session.scalars(
+            select(WorkingGroup)
+            .where(WorkingGroup.consultation_id == consultation.id)
+            .options(
+                selectinload(WorkingGroup.members).selectinload(WorkingGroupMember.user),
+                selectinload(WorkingGroup.sections),
+            )
+            .order_by(WorkingGroup.name)
+        )
+    )
+
+
+def _section_ids(session: Session, consultation: Consultation, section_ids: object) -> list[int]:
+    if section_ids is None:
+        return []
+    if not isinstance(section_ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in section_ids
+    ):
+        raise Invalid("section_ids muss eine Liste von Zahlen sein.", code="invalid_section_ids")
+    ids = sorted(set(section_ids))
+    found = set(
+        session.scalars(
+            select(Section.id).where(
+                Section.id.in_(ids), Section.consultation_id == consultation.id
+            )
+        )
+    )
+    unknown = [i for i in ids if i not in found]
+    if unknown:
+        raise Invalid(
+            f"Diese Abschnitte gibt es in diesem Verfahren nicht: {unknown}.",
+            code="unknown_section",
+        )
+    return ids
+
+
+def create_working_group(
+    session: Session,
+    consultation_id: int,
+    *,
+    actor: object,
+    name: object,
+    section_ids: object = None,
+    description: object = None,
+) -> WorkingGroup:
+    """A new working group. Raises NotPermitted, Invalid, Conflict (name taken)."""
+    consultation = get_consultation(session, consultation_id, actor=actor)
+    permissions.require(
+        permissions.can_manage_members(session, actor, consultation),
+        "Nur die Redaktion verwaltet die Arbeitskreise.",
+    )
+    clean = " ".join(_clean_text(name, "name", "Der Name", 200).split())
+    ids = _section_ids(session, consultation, section_ids)
+    exists = session.scalar(
+        select(WorkingGroup.id).where(
+            WorkingGroup.consultation_id == consultation.id, WorkingGroup.name == clean
+        )
+    )
+    if exists is not None:
+        raise Conflict(
+            "Einen Arbeitskreis mit diesem Namen gibt es schon.",
+            code="duplicate_name",
+            fields={"name": "Schon vergeben."},
+        )
+    group = WorkingGroup(
+        consultation_id=consultation.id,
+        name=clean,
+        description=_clean_text(
+            description, "description", "Die Beschreibung", 5000, required=False
+        ),
+    )
+    group.sections = [WorkingGroupSection(section_id=i) for i in ids]
+    session.add(group)
+    session.flush()
+    return group
+
+
+def get_working_group(session: Session, group_id: int, *, actor: object) -> WorkingGroup:
+    group = session.get(WorkingGroup, group_id)
+    if group is None:
+        raise NotFound("Diesen Arbeitskreis gibt es nicht.")
+    get_consultation(session, group.consultation_id, actor=actor)
+    return group
+
+
+def update_working_group(
+    session: Session,
+    group_id: int,
+    *,
+    actor: object,
+    name: object,
+    section_ids: object,
+    description: object = None,
+) -> WorkingGroup:
+    group = get_working_group(session, group_id, actor=actor)
+    consultation = get_consultation(session, group.consultation_id, actor=actor)
+    permissions.require(permissions.can_manage_members(session, actor, consultation))
+    clean = " ".join(_clean_text(name, "name", "Der Name", 200).split())
+    other = session.scalar(
+        select(WorkingGroup.id).where(
+            WorkingGroup.consultation_id == consultation.id,
+            WorkingGroup.name == clean,
+            WorkingGroup.id != group.id,
+        )
+    )
+    if other is not None:
+        raise Conflict(
+            "Einen Arbeitskreis mit diesem Namen gibt es schon.",
+            code="duplicate_name",
+            fields={"name": "Schon vergeben."},
+        )
+    ids = _section_ids(session, consultation, section_ids)
+    group.name = clean
+    group.description = _clean_text(
+        description, "description", "Die Beschreibung", 5000, required=False
+    )
+    group.sections = [WorkingGroupSection(section_id=i) for i in ids]
+    session.flush()
+    return group
+
+
+def set_user_groups(
+    session: Session, consultation: Consultation, user: User, group_ids: object
+) -> None:
+    """Replace the user's working groups in this consultation. Raises Invalid."""
+    if not isinstance(group_ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in group_ids
+    ):
+        raise Invalid(
+            "working_group_ids muss eine Liste von Zahlen sein.", code="invalid_working_group_ids"
+        )
+    wanted = set(group_ids)
+    known = set(
+        session.scalars(
+            select(WorkingGroup.id).where(
+                WorkingGroup.consultation_id == consultation.id, WorkingGroup.id.in_(wanted)
+            )
+        )
+    )
+    if wanted - known:
+        raise Invalid(
+            f"Diese Arbeitskreise gibt es nicht: {sorted(wanted - known)}.",
+            code="unknown_working_group",
+        )
+    all_ids = select(WorkingGroup.id).where(WorkingGroup.consultation_id == consultation.id)
+    session.execute(
+        delete(WorkingGroupMember).where(
+            WorkingGroupMember.user_id == user.id, WorkingGroupMember.working_group_id.in_(all_ids)
+        )
+    )
+    for group_id in sorted(wanted):
+        session.add(WorkingGroupMember(working_group_id=group_id, user_id=user.id))
+    session.flush()
+
+
+def user_group_ids(session: Session, consultation_id: int, user_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(WorkingGroupMember.working_group_id)
+            .join(WorkingGroup, WorkingGroup.id == WorkingGroupMember.working_group_id)
+            .where(
+                WorkingGroup.consultation_id == consultation_id,
+                WorkingGroupMember.user_id == user_id,
+            )
+            .order_by(WorkingGroupMember.working_group_id)
+        )
+    )
+
+
+# --- rounds --------------------------------------------------------------------------
+
+
+def get_round(session: Session, round_id: int, *, actor: object) -> Round:
+    """A round the actor may see (editors, invited people); NotFound otherwise."""
+    round_ = session.get(Round, round_id)
+    if round_ is None or not permissions.can_read_round(session, actor, round_):
+        raise NotFound("Diese Beteiligungsrunde gibt es nicht.")
+    return round_
+
+
+def list_rounds(session: Session, consultation_id: int, *, actor: object) -> list[Round]:
+    consultation = get_consultation(session, consultation_id, actor=actor)
+    rounds = session.scalars(
+        select(Round)
+        .where(Round.consultation_id == consultation.id)
+        .options(selectinload(Round.groups), selectinload(Round.extensions))
+        .order_by(Round.opens_at.desc())
+    ).all()
+    if permissions.can_manage_rounds(session, actor, consultation):
+        return list(rounds)
+    invited = permissions.invited_round_ids(session, actor, consultation.id)
+    return [r for r in rounds if r.id in invited]
+
+
+def invited_users(session: Session, round_: Round) -> list[User]:
+    """Everyone invited to the round (members of its groups, municipality members)."""
+    users: dict[int, User] = {}
+    if round_.working_group_ids:
+        for user in session.scalars(
+            select(User)
+            .join(WorkingGroupMember, WorkingGroupMember.user_id == User.id)
+            .where(WorkingGroupMember.working_group_id.in_(round_.working_group_ids))
+        ):
+            users[user.id] = user
+    if round_.includes_municipalities:
+        for user in session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.consultation_id == round_.consultation_id,
+                Membership.role == Role.MUNICIPALITY.value,
+            )
+        ):
+            users[user.id] = user
+    return [u for u in users.values() if u.is_active]
+
+
+def create_round(
+    session: Session,
+    consultation_id: int,
+    *,
+    actor: object,
+    revision_id: object,
+    title: object,
+    opens_at: object,
+    closes_at: object,
+    working_group_ids: object = None,
+    municipalities: object = False,
+    visibility: object = None,
+    description: object = None,
+    now: datetime | None = None,
+    notify: bool = True,
+) -> Round:
+    """Open a round on a published revision and e-mail the invited people.
+
+    Raises NotPermitted, NotFound, Invalid (times, audience, visibility, revision).
+    """
+    consultation = get_consultation(session, consultation_id, actor=actor)
+    permissions.require(
+        permissions.can_manage_rounds(session, actor, consultation),
+        "Nur die Redaktion eröffnet Beteiligungsrunden.",
+    )
+    now = now or utcnow()
+    if not isinstance(revision_id, int) or isinstance(revision_id, bool):
+        raise Invalid(
+            "revision_id muss eine Zahl sein.",
+            code="invalid_revision",
+            fields={"revision_id": "Bitte eine Fassung wählen."},
+        )
+    revision = session.get(Revision, revision_id)
+    if revision is None or revision.consultation_id != consultation.id:
+        raise Invalid(
+            "Diese Fassung gibt es in diesem Verfahren nicht.",
+            code="unknown_revision",
+            fields={"revision_id": "Bitte eine Fassung wählen."},
+        )
+    if revision.status == RevisionStatus.DRAFT.value:
+        raise Invalid(
+            "Eine Runde bezieht sich auf eine veröffentlichte Fassung, nicht auf einen Entwurf.",
+            code="revision_not_published",
+            fields={"revision_id": "Bitte eine veröffentlichte Fassung wählen."},
+        )
+    start = parse_datetime(opens_at, "opens_at")
+    end = parse_datetime(closes_at, "closes_at")
+    if end <= start:
+        raise Invalid(
+            "Das Ende muss nach dem Beginn liegen.",
+            code="invalid_period",
+            fields={"closes_at": "Muss nach dem Beginn liegen."},
+        )
+    if end <= now:
+        raise Invalid(
+            "Das Ende muss in der Zukunft liegen.",
+            code="invalid_period",
+            fields={"closes_at": "Muss in der Zukunft liegen."},
+        )
+    try:
+        chosen = Visibility(str(visibility or Visibility.EDITORS.value))
+    except ValueError:
+        raise Invalid(
+            "Unbekannte Sichtbarkeit (editors, group oder round).",
+            code="invalid_visibility",
+            fields={"visibility": "Bitte wählen."},
+        ) from None
+    group_ids = working_group_ids if working_group_ids is not None else []
+    if not isinstance(group_ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in group_ids
+    ):
+        raise Invalid(
+            "working_group_ids muss eine Liste von Zahlen sein.", code="invalid_working_group_ids"
+        )
+    known = set(
+        session.scalars(
+            select(WorkingGroup.id).where(
+                WorkingGroup.consultation_id == consultation.id, WorkingGroup.id.in_(group_ids)
+            )
+        )
+    )
+    if set(group_ids) - known:
+        raise Invalid(
+            f"Diese Arbeitskreise gibt es nicht: {sorted(set(group_ids) - known)}.",
+            code="unknown_working_group",
+        )
+    if not isinstance(municipalities, bool):
+        raise Invalid("municipalities muss true oder false sein.", code="invalid_municipalities")
+    if not group_ids and not municipalities:
+        raise Invalid(
+            "Bitte mindestens einen Arbeitskreis oder die Kommunen einladen.",
+            code="no_audience",
+            fields={"working_group_ids": "Bitte wählen."},
+        )
+    author = permissions.require_user(actor)
+    round_ = Round(
+        consultation_id=consultation.id,
+        revision_id=revision.id,
+        title=" ".join(_clean_text(title, "title", "Der Titel", 300).split()),
+        description=_clean_text(
+            description, "description", "Die Beschreibung", 10000, required=False
+        ),
+        opens_at=start,
+        closes_at=end,
+        visibility=chosen.value,
+        includes_municipalities=municipalities,
+        created_by_id=author.id,
+    )
+    round_.groups = [RoundGroup(working_group_id=i) for i in sorted(set(group_ids))]
+    session.add(round_)
+    session.flush()
+    if notify:
+        _invite(session, round_)
+    return round_
+
+
+def _invite(session: Session, round_: Round) -> None:
+    from consult.services import mail
+
+    for user in invited_users(session, round_):
+        mail.queue_template(session, user.email, "round_invite", user=user, round=round_)
+
+
+def extend_round(
+    session: Session,
+    round_id: int,
+    *,
+    actor: object,
+    closes_at: object,
+    reason: object,
+    now: datetime | None = None,
+) -> Round:
+    """Move the deadline later, with a reason that is kept; reopens a closed round."""
+    round_ = get_round(session, round_id, actor=actor)
+    permissions.require(
+        permissions.can_manage_rounds(session, actor, round_.revision.consultation),
+        "Nur die Redaktion verlängert Fristen.",
+    )
+    now = now or utcnow()
+    new_end = parse_datetime(closes_at, "closes_at")
+    why = _clean_text(reason, "reason", "Die Begründung", MAX_REASON)
+    if new_end <= round_.closes_at and round_.closed_early_at is None:
+        raise Invalid(
+            "Die neue Frist muss nach der bisherigen liegen.",
+            code="invalid_period",
+            fields={"closes_at": "Muss nach der bisherigen Frist liegen."},
+        )
+    if new_end <= now:
+        raise Invalid(
+            "Die neue Frist muss in der Zukunft liegen.",
+            code="invalid_period",
+            fields={"closes_at": "Muss in der Zukunft liegen."},
+        )
+    author = permissions.require_user(actor)
+    round_.extensions.append(
+        RoundExtension(
+            previous_closes_at=round_.effective_close(),
+            closes_at=new_end,
+            reason=why,
+            created_by_id=author.id,
+        )
+    )
+    round_.closes_at = new_end
+    round_.closed_early_at = None
+    session.flush()
+    return round_
+
+
+def close_round(
+    session: Session, round_id: int, *, actor: object, now: datetime | None = None
+) -> Round:
+    """Close an open round now. Raises Conflict when it is not open."""
+    round_ = get_round(session, round_id, actor=actor)
+    permissions.require(
+        permissions.can_manage_rounds(session, actor, round_.revision.consultation),
+        "Nur die Redaktion schließt Runden.",
+    )
+    now = now or utcnow()
+    if round_.status_at(now) == "closed":
+        raise Conflict("Die Runde ist schon geschlossen.", code="round_closed")
+    round_.closed_early_at = now
+    if round_.opens_at > now:
+        round_.opens_at = now
+    session.flush()
+    return round_
+
+
+def open_rounds_for(
+    session: Session, revision: Revision, user: object, now: datetime | None = None
+) -> list[Round]:
+    """Rounds on this revision the user is invited to, open now."""
+    now = now or utcnow()
+    invited = permissions.invited_round_ids(session, user, revision.consultation_id)
+    rounds: Sequence[Round] = (
+        session.scalars(
+            select(Round).where(Round.revision_id == revision.id, Round.id.in_(invited))
+        ).all()
+        if invited
+        else []
+    )
+    return [r for r in rounds if r.status_at(now) == "open"]
+
+
+def feedback_round(
+    session: Session, revision: Revision, user: object, now: datetime | None = None
+) -> Round:
+    """The round in which the user gives feedback on this revision.
+
+    Raises NotPermitted when no round on it invites the user, Conflict when the
+    rounds that do are not open (closed: ``round_closed``; not yet: ``round_not_open``).
+    """
+    now = now or utcnow()
+    invited = permissions.invited_round_ids(session, user, revision.consultation_id)
+    rounds = (
+        session.scalars(
+            select(Round)
+            .where(Round.revision_id == revision.id, Round.id.in_(invited))
+            .order_by(Round.closes_at.desc())
+        ).all()
+        if invited
+        else []
+    )
+    if not rounds:
+        raise NotPermitted("Sie sind zu keiner Beteiligungsrunde zu dieser Fassung eingeladen.")
+    open_now = [r for r in rounds if r.status_at(now) == "open"]
+    if open_now:
+        return open_now[0]
+    if all(r.status_at(now) == "scheduled" for r in rounds):
+        first = min(rounds, key=lambda r: r.opens_at)
+        raise Conflict(
+            "Die Beteiligungsrunde hat noch nicht begonnen.",
+            code="round_not_open",
+            details={"opens_at": first.opens_at.isoformat()},
+        )
+    raise Conflict(
+        "Die Beteiligungsrunde ist beendet; neue Beiträge sind nicht mehr möglich.",
+        code="round_closed",
+    )

@@ -1,0 +1,192 @@
+"""Giving feedback in the browser: comment/suggest (with or without JavaScript), reply,
+resolve, edit, withdraw. Every action goes through consult.services.feedback."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from consult.db import get_session
+from consult.domain.outline import sentences
+from consult.errors import Invalid, ServiceError
+from consult.models import Feedback
+from consult.services import feedback as service
+from consult.services import revisions as revision_service
+from consult.services import rounds as round_service
+from consult.web.forms import EditFeedbackForm, FeedbackForm, ReplyForm
+from consult.web.util import form_error, render_form
+
+bp = Blueprint("feedback", __name__)
+
+#: Longest sentence label in the sentence list.
+LABEL_LENGTH = 90
+
+
+def _back(revision_id: int, feedback_id: int | None = None) -> str:
+    anchor = f"#fb-{feedback_id}" if feedback_id else ""
+    return url_for("revisions.read", revision_id=revision_id) + anchor
+
+
+def _reading_revision(feedback: Feedback) -> int:
+    """The revision the user came from (form field), else the feedback's own."""
+    value = request.form.get("revision_id", "")
+    return int(value) if value.isdigit() else feedback.revision_id
+
+
+def _sentence_choices(body: str) -> list[tuple[str, str]]:
+    choices = [("", _("– keiner (ganzer Abschnitt oder Zitat unten) –"))]
+    for start, end in sentences(body):
+        text = body[start:end].replace("\n", " ")
+        label = text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1] + "…"
+        choices.append((f"{start}:{end}", label))
+    return choices
+
+
+def _anchor_from_form(form: FeedbackForm, body: str) -> tuple[object, str | None]:
+    """(anchor dict or None, quote typed by hand or None) from the form's fields."""
+    start, end = form.start.data or "", form.end.data or ""
+    if start.isdigit() and end.isdigit():
+        return {"start": int(start), "end": int(end), "quote": form.selected.data or ""}, None
+    if form.sentence.data:
+        a, _sep, b = form.sentence.data.partition(":")
+        if a.isdigit() and b.isdigit():
+            return {"start": int(a), "end": int(b), "quote": body[int(a) : int(b)]}, None
+        raise Invalid("Bitte einen Satz aus der Liste wählen.", fields={"sentence": "Ungültig."})
+    quote = (form.quote.data or "").strip()
+    return None, quote or None
+
+
+@bp.route(
+    "/revisions/<int:revision_id>/sections/<int:section_id>/feedback", methods=["GET", "POST"]
+)
+def give(revision_id: int, section_id: int) -> ResponseReturnValue:
+    db = get_session()
+    revision = revision_service.get_revision(db, revision_id, actor=current_user)
+    placement = next(
+        (
+            p
+            for p in revision_service.outline(db, revision).placements
+            if p.section_id == section_id
+        ),
+        None,
+    )
+    if placement is None:
+        abort(404)
+    body = placement.version.body
+    form = FeedbackForm()
+    form.sentence.choices = _sentence_choices(body)
+    status = 200
+    round_problem: str | None = None
+    try:
+        round_service.feedback_round(db, revision, current_user)
+    except ServiceError as exc:
+        round_problem = exc.message
+    if form.validate_on_submit():
+        try:
+            anchor, quote = _anchor_from_form(form, body)
+            if form.kind.data == "suggestion":
+                if anchor is None and not quote:
+                    raise Invalid(
+                        "Bitte die Textstelle wählen, die geändert werden soll.",
+                        fields={"quote": "Bitte eine Textstelle angeben."},
+                    )
+                item = service.create_suggestion(
+                    db,
+                    revision.id,
+                    section_id,
+                    actor=current_user,
+                    anchor=anchor,
+                    quote=quote,
+                    replacement=form.replacement.data or "",
+                    reason=form.reason.data,
+                )
+            else:
+                item = service.create_comment(
+                    db,
+                    revision.id,
+                    section_id,
+                    actor=current_user,
+                    body=form.body.data,
+                    anchor=anchor,
+                    quote=quote,
+                )
+        except ServiceError as exc:
+            form_error(form, exc)
+            status = exc.status if exc.status in (403, 409) else 422
+        else:
+            flash(_("Ihr Beitrag ist gespeichert."), "success")
+            return redirect(_back(revision.id, item.id))
+    elif form.is_submitted():
+        status = 422
+    return render_form(
+        "feedback/give.html",
+        status,
+        revision=revision,
+        placement=placement,
+        form=form,
+        round_problem=round_problem,
+    )
+
+
+@bp.route("/feedback/<int:feedback_id>/reply", methods=["POST"])
+def reply(feedback_id: int) -> ResponseReturnValue:
+    db = get_session()
+    item = service.get_feedback(db, feedback_id, actor=current_user)
+    back = _reading_revision(item)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        flash(_("Bitte eine Antwort eingeben (höchstens 10.000 Zeichen)."), "error")
+        return redirect(_back(back, item.id)), 303
+    service.reply(db, item.id, actor=current_user, body=form.body.data)
+    flash(_("Ihre Antwort ist gespeichert."), "success")
+    return redirect(_back(back, item.id))
+
+
+@bp.route("/feedback/<int:feedback_id>/<any(resolve, reopen):action>", methods=["POST"])
+def resolve(feedback_id: int, action: str) -> ResponseReturnValue:
+    db = get_session()
+    item = service.set_resolved(db, feedback_id, actor=current_user, resolved=action == "resolve")
+    flash(_("Als erledigt markiert.") if action == "resolve" else _("Wieder geöffnet."), "success")
+    return redirect(_back(_reading_revision(item), item.id))
+
+
+@bp.route("/feedback/<int:feedback_id>/withdraw", methods=["POST"])
+def withdraw(feedback_id: int) -> ResponseReturnValue:
+    db = get_session()
+    item = service.withdraw(db, feedback_id, actor=current_user)
+    flash(_("Ihr Beitrag ist zurückgezogen."), "success")
+    return redirect(_back(_reading_revision(item), item.id))
+
+
+@bp.route("/feedback/<int:feedback_id>/edit", methods=["GET", "POST"])
+def edit(feedback_id: int) -> ResponseReturnValue:
+    db = get_session()
+    item = service.get_feedback(db, feedback_id, actor=current_user)
+    form = EditFeedbackForm(obj=item)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            if item.kind == "suggestion":
+                service.edit(
+                    db,
+                    item.id,
+                    actor=current_user,
+                    body=form.body.data,
+                    replacement=form.replacement.data or "",
+                )
+            else:
+                service.edit(db, item.id, actor=current_user, body=form.body.data)
+        except ServiceError as exc:
+            form_error(form, exc)
+            status = exc.status if exc.status in (403, 409) else 422
+        else:
+            flash(
+                _("Gespeichert. Die frühere Fassung Ihres Beitrags bleibt nachvollziehbar."),
+                "success",
+            )
+            return redirect(_back(item.revision_id, item.id))
+    elif form.is_submitted():
+        status = 422
+    return render_form("feedback/edit.html", status, item=item, form=form)

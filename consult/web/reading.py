@@ -1,0 +1,143 @@
+"""The reading view's model: sections with highlights, threads and counts, filtered."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
+
+from consult.domain.highlight import Mark, pieces
+from consult.domain.outline import Block, group_blocks
+from consult.models import Placement
+from consult.services.feedback import FeedbackView
+
+
+@dataclass
+class Filters:
+    mine: bool = False
+    status: str = ""  # "" (all), "open"
+    kind: str = ""  # "", "comment", "suggestion"
+    group: int | None = None
+    organisation: int | None = None
+
+    @classmethod
+    def from_args(cls, args: MultiDict[str, str]) -> Filters:
+        def number(name: str) -> int | None:
+            value = args.get(name, "")
+            return int(value) if value.isdigit() else None
+
+        return cls(
+            mine=args.get("mine") == "1",
+            status="open" if args.get("status") == "open" else "",
+            kind=kind if (kind := args.get("kind", "")) in ("comment", "suggestion") else "",
+            group=number("group"),
+            organisation=number("org"),
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.mine or self.status or self.kind or self.group or self.organisation)
+
+    def accepts(
+        self, view: FeedbackView, user_id: int | None, groups_by_user: Mapping[int, set[int]]
+    ) -> bool:
+        item = view.feedback
+        if self.mine and item.author_id != user_id:
+            return False
+        if self.status == "open" and (item.status != "open" or item.withdrawn_at is not None):
+            return False
+        if self.kind and item.kind != self.kind:
+            return False
+        if self.group is not None and self.group not in groups_by_user.get(item.author_id, set()):
+            return False
+        return self.organisation is None or item.organisation_id == self.organisation
+
+
+@dataclass
+class SectionModel:
+    placement: Placement
+    threads: list[FeedbackView] = field(default_factory=list)
+    groups: list[tuple[str, list[Block]]] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+    replacements: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return len(self.threads)
+
+    def block_html(self, block: Block) -> Markup:
+        """One block with its highlights: <mark> for comments, <del>/<ins> for suggestions.
+
+        Text is escaped piece by piece; inserted replacement text is marked
+        ``data-skip`` so the browser's offset count ignores it (TEXT.md 1).
+        """
+        if not self.marks:
+            return escape(block.text)
+        out: list[str] = []
+        for piece in pieces(block.text, block.start, self.marks, last=True):
+            html = str(escape(piece.text))
+            if piece.text and piece.suggestion_ids:
+                ids = " ".join(str(i) for i in piece.suggestion_ids)
+                html = f'<del class="sg-del" data-fb="{ids}">{html}</del>'
+            if piece.text and piece.comment_ids:
+                ids = " ".join(str(i) for i in piece.comment_ids)
+                html = f'<mark class="fb-mark" data-fb="{ids}">{html}</mark>'
+            out.append(html)
+            for suggestion_id in piece.then_insert:
+                text = escape(self.replacements.get(suggestion_id, ""))
+                if text:
+                    out.append(
+                        f'<ins class="sg-ins" data-skip="1" data-fb="{suggestion_id}">{text}</ins>'
+                    )
+        return Markup("".join(out))  # noqa: S704 - every piece escaped above
+
+
+def _thread_order(view: FeedbackView) -> tuple[int, int, int]:
+    if view.is_outdated:
+        return (2, 0, view.feedback.id)
+    if view.location is None:
+        return (0, 0, view.feedback.id)
+    return (1, view.location.start or 0, view.feedback.id)
+
+
+def build_sections(
+    placements: Sequence[Placement],
+    views: Sequence[FeedbackView],
+    filters: Filters,
+    user_id: int | None,
+    groups_by_user: Mapping[int, set[int]],
+) -> tuple[list[SectionModel], list[FeedbackView]]:
+    """Section models in reading order, and the feedback of sections that no longer exist."""
+    models = {p.section_id: SectionModel(p) for p in placements}
+    gone: list[FeedbackView] = []
+    for view in views:
+        if not filters.accepts(view, user_id, groups_by_user):
+            continue
+        model = models.get(view.feedback.section_id)
+        if model is None:
+            gone.append(view)
+            continue
+        model.threads.append(view)
+        item, where = view.feedback, view.location
+        if (
+            where is not None
+            and where.state != "orphaned"
+            and where.start is not None
+            and where.end is not None
+            and item.withdrawn_at is None
+        ):
+            is_suggestion = item.kind == "suggestion"
+            if is_suggestion and item.status != "open":
+                continue
+            model.marks.append(Mark(item.id, where.start, where.end, is_suggestion))
+            if is_suggestion:
+                model.replacements[item.id] = item.replacement or ""
+    result = []
+    for placement in placements:
+        model = models[placement.section_id]
+        model.threads.sort(key=_thread_order)
+        model.groups = group_blocks(placement.version.body)
+        result.append(model)
+    return result, gone

@@ -1,0 +1,280 @@
+"""Working groups and rounds: pages for editors and the invited."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from consult.db import get_session, utcnow
+from consult.errors import ServiceError
+from consult.models import Feedback, Membership, RevisionStatus, Round, User
+from consult.services import consultations as consultation_service
+from consult.services import permissions
+from consult.services import revisions as revision_service
+from consult.services import rounds as service
+from consult.web.forms import ExtendRoundForm, RoundForm, WorkingGroupForm
+from consult.web.util import form_error, render_form
+
+bp = Blueprint("rounds", __name__)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A datetime-local form value is Europe/Berlin time."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=service.BERLIN).astimezone(UTC)
+
+
+def _member_choices(consultation_id: int) -> list[tuple[int, str]]:
+    users = get_session().scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.consultation_id == consultation_id, User.is_active.is_(True))
+        .order_by(User.name)
+    )
+    return [(u.id, u.label) for u in users]
+
+
+def _section_choices(consultation_id: int) -> list[tuple[int, str]]:
+    db = get_session()
+    latest = revision_service.latest_revision(db, consultation_id)
+    if latest is None:
+        return []
+    return [
+        (p.section_id, f"{p.key} {p.version.title}".strip())
+        for p in revision_service.outline(db, latest).placements
+    ]
+
+
+@bp.route("/consultations/<int:consultation_id>/working-groups", methods=["GET", "POST"])
+def working_groups(consultation_id: int) -> ResponseReturnValue:
+    db = get_session()
+    consultation = consultation_service.get_consultation(db, consultation_id, actor=current_user)
+    can_manage = permissions.can_manage_members(db, current_user, consultation)
+    form = WorkingGroupForm()
+    form.section_ids.choices = _section_choices(consultation.id)
+    form.member_ids.choices = _member_choices(consultation.id)
+    status = 200
+    if request.method == "POST":
+        permissions.require(can_manage)
+        if form.validate_on_submit():
+            try:
+                group = service.create_working_group(
+                    db,
+                    consultation.id,
+                    actor=current_user,
+                    name=form.name.data,
+                    section_ids=list(form.section_ids.data or []),
+                    description=form.description.data,
+                )
+                for user_id in form.member_ids.data or []:
+                    user = db.get(User, user_id)
+                    if user is not None:
+                        joined = service.user_group_ids(db, consultation.id, user.id)
+                        service.set_user_groups(db, consultation, user, [*joined, group.id])
+            except ServiceError as exc:
+                form_error(form, exc)
+                status = 422
+            else:
+                flash(_("Arbeitskreis „%(n)s“ angelegt.", n=group.name), "success")
+                return redirect(url_for("rounds.working_groups", consultation_id=consultation.id))
+        else:
+            status = 422
+    groups = service.list_working_groups(db, consultation.id, actor=current_user)
+    return render_form(
+        "rounds/working_groups.html",
+        status,
+        consultation=consultation,
+        groups=groups,
+        form=form,
+        can_manage=can_manage,
+        sections=dict(form.section_ids.choices),
+    )
+
+
+@bp.route("/working-groups/<int:group_id>/edit", methods=["GET", "POST"])
+def edit_working_group(group_id: int) -> ResponseReturnValue:
+    db = get_session()
+    group = service.get_working_group(db, group_id, actor=current_user)
+    consultation = consultation_service.get_consultation(
+        db, group.consultation_id, actor=current_user
+    )
+    permissions.require(permissions.can_manage_members(db, current_user, consultation))
+    form = WorkingGroupForm(obj=group)
+    form.section_ids.choices = _section_choices(consultation.id)
+    form.member_ids.choices = _member_choices(consultation.id)
+    if not form.is_submitted():
+        form.section_ids.data = [s.section_id for s in group.sections]
+        form.member_ids.data = [m.user_id for m in group.members]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.update_working_group(
+                db,
+                group.id,
+                actor=current_user,
+                name=form.name.data,
+                section_ids=list(form.section_ids.data or []),
+                description=form.description.data,
+            )
+            wanted = set(form.member_ids.data or [])
+            current = {m.user_id for m in group.members}
+            for user_id in wanted ^ current:
+                user = db.get(User, user_id)
+                if user is None:
+                    continue
+                groups = set(service.user_group_ids(db, consultation.id, user_id))
+                groups = groups | {group.id} if user_id in wanted else groups - {group.id}
+                service.set_user_groups(db, consultation, user, sorted(groups))
+        except ServiceError as exc:
+            form_error(form, exc)
+            status = 422
+        else:
+            flash(_("Arbeitskreis gespeichert."), "success")
+            return redirect(url_for("rounds.working_groups", consultation_id=consultation.id))
+    elif form.is_submitted():
+        status = 422
+    return render_form(
+        "rounds/working_group_edit.html", status, consultation=consultation, group=group, form=form
+    )
+
+
+@bp.route("/consultations/<int:consultation_id>/rounds", methods=["GET", "POST"])
+def rounds(consultation_id: int) -> ResponseReturnValue:
+    db = get_session()
+    consultation = consultation_service.get_consultation(db, consultation_id, actor=current_user)
+    can_manage = permissions.can_manage_rounds(db, current_user, consultation)
+    form = RoundForm()
+    published = [
+        r
+        for r in revision_service.list_revisions(db, consultation, actor=current_user)
+        if r.status != RevisionStatus.DRAFT.value
+    ]
+    form.revision_id.choices = [(r.id, _("Fassung %(n)s", n=r.number)) for r in published]
+    groups = service.list_working_groups(db, consultation.id, actor=current_user)
+    form.working_group_ids.choices = [(g.id, g.name) for g in groups]
+    status = 200
+    if request.method == "POST":
+        permissions.require(can_manage)
+        if form.validate_on_submit():
+            try:
+                round_ = service.create_round(
+                    db,
+                    consultation.id,
+                    actor=current_user,
+                    revision_id=form.revision_id.data,
+                    title=form.title.data,
+                    opens_at=_aware(form.opens_at.data),
+                    closes_at=_aware(form.closes_at.data),
+                    working_group_ids=list(form.working_group_ids.data or []),
+                    municipalities=bool(form.municipalities.data),
+                    visibility=form.visibility.data,
+                    description=form.description.data,
+                )
+            except ServiceError as exc:
+                form_error(form, exc)
+                status = 422
+            else:
+                flash(
+                    _("Die Runde ist angelegt; die Eingeladenen bekommen eine E-Mail."), "success"
+                )
+                return redirect(url_for("rounds.show", round_id=round_.id))
+        else:
+            status = 422
+    items = service.list_rounds(db, consultation.id, actor=current_user)
+    return render_form(
+        "rounds/list.html",
+        status,
+        consultation=consultation,
+        rounds=items,
+        form=form,
+        can_manage=can_manage,
+        now=utcnow(),
+    )
+
+
+@bp.route("/rounds/<int:round_id>")
+def show(round_id: int) -> ResponseReturnValue:
+    db = get_session()
+    round_ = service.get_round(db, round_id, actor=current_user)
+    consultation = round_.revision.consultation
+    can_manage = permissions.can_manage_rounds(db, current_user, consultation)
+    counts = (
+        dict(
+            db.execute(
+                select(Feedback.kind, func.count(Feedback.id))
+                .where(Feedback.round_id == round_.id, Feedback.withdrawn_at.is_(None))
+                .group_by(Feedback.kind)
+            ).all()
+        )
+        if can_manage
+        else {}
+    )
+    groups = {g.id: g for g in service.list_working_groups(db, consultation.id, actor=current_user)}
+    return render_form(
+        "rounds/show.html",
+        round=round_,
+        consultation=consultation,
+        can_manage=can_manage,
+        now=utcnow(),
+        counts=counts,
+        groups=groups,
+        extend_form=ExtendRoundForm(formdata=None),
+        invited=len(service.invited_users(db, round_)) if can_manage else None,
+    )
+
+
+@bp.route("/rounds/<int:round_id>/extend", methods=["POST"])
+def extend(round_id: int) -> ResponseReturnValue:
+    db = get_session()
+    round_ = service.get_round(db, round_id, actor=current_user)
+    permissions.require(
+        permissions.can_manage_rounds(db, current_user, round_.revision.consultation)
+    )
+    form = ExtendRoundForm()
+    if form.validate_on_submit():
+        try:
+            service.extend_round(
+                db,
+                round_.id,
+                actor=current_user,
+                closes_at=_aware(form.closes_at.data),
+                reason=form.reason.data,
+            )
+        except ServiceError as exc:
+            form_error(form, exc)
+        else:
+            flash(_("Die Frist ist verlängert."), "success")
+            return redirect(url_for("rounds.show", round_id=round_.id))
+    groups = {
+        g.id: g for g in service.list_working_groups(db, round_.consultation_id, actor=current_user)
+    }
+    return render_form(
+        "rounds/show.html",
+        422,
+        round=round_,
+        consultation=round_.revision.consultation,
+        can_manage=True,
+        now=utcnow(),
+        counts={},
+        groups=groups,
+        extend_form=form,
+        invited=None,
+    )
+
+
+@bp.route("/rounds/<int:round_id>/close", methods=["POST"])
+def close(round_id: int) -> ResponseReturnValue:
+    service.close_round(get_session(), round_id, actor=current_user)
+    flash(_("Die Runde ist geschlossen."), "success")
+    return redirect(url_for("rounds.show", round_id=round_id))
+
+
+def round_status_label(round_: Round, now: datetime) -> str:
+    labels = {"scheduled": _("geplant"), "open": _("offen"), "closed": _("beendet")}
+    return str(labels[round_.status_at(now)])
