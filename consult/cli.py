@@ -142,6 +142,21 @@ def mail_send() -> None:
     click.echo(f"sent {sent}, failed {failed}")
 
 
+rounds_cli = AppGroup("rounds", help="Consultation rounds.")
+
+
+@rounds_cli.command("remind")
+def rounds_remind() -> None:
+    """Queue the deadline reminders that are due (48 hours before a deadline) and send them."""
+    from consult.services import mail, rounds
+
+    with db.database().session_scope() as session:
+        queued = rounds.queue_reminders(session)
+    with db.database().session_scope() as session:
+        mail.deliver_due(session, mail.settings())
+    click.echo(f"queued {queued} reminders")
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, user_cli, token_cli, demo_cli, mail_cli):
+    for group in (db_cli, user_cli, token_cli, demo_cli, mail_cli, rounds_cli):
         app.cli.add_command(group)

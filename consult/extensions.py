@@ -30,7 +30,8 @@ def select_locale() -> str:
     chosen = request.cookies.get("lang")
     if chosen in LANGUAGES:
         return str(chosen)
-    return request.accept_languages.best_match(LANGUAGES, default="de") or "de"
+    # German is the interface language; English only when chosen (switch or profile).
+    return "de"
 
 
 @login_manager.user_loader
@@ -48,8 +49,6 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Bitte melden Sie sich an, um diese Seite zu sehen."
-    login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -9,6 +9,7 @@ comment must not be able to fake a diff). A switch to nh3 would change only this
 
 from __future__ import annotations
 
+import html
 from urllib.parse import urlsplit
 
 import bleach
@@ -44,7 +45,12 @@ _LINKER = Linker(
 
 
 def render_plain_text(text: str) -> Markup:
-    """Escaped text with clickable links and ``<br>`` line breaks, safe to embed."""
-    escaped = bleach.clean(text, tags=set(), attributes={}, strip=False)
+    """Escaped text with clickable links and ``<br>`` line breaks, safe to embed.
+
+    Every ``&`` and ``<`` is escaped first, so that what readers see is exactly what
+    was typed: an entity such as ``&lt;`` or an HTML comment stays visible text
+    (``bleach.clean`` alone would decode the one and drop the other).
+    """
+    escaped = bleach.clean(html.escape(text, quote=False), tags=set(), attributes={}, strip=False)
     linked = _LINKER.linkify(escaped)
     return Markup(linked.replace("\n", "<br>\n"))  # noqa: S704 - escaped and linkified above

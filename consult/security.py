@@ -10,6 +10,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    flash,
     g,
     jsonify,
     redirect,
@@ -17,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -149,6 +151,8 @@ def init_app(app: Flask) -> None:
             return None  # unknown URL: let the 404 handler answer
         if not current_user.is_authenticated:
             if request.method == "GET":
+                if request.endpoint != "main.index":
+                    flash(gettext("Bitte melden Sie sich an, um diese Seite zu sehen."), "info")
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             return error_response(401)
         return None

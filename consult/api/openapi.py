@@ -542,6 +542,373 @@ PATHS.update(
     }
 )
 
+ANCHOR_IN = {
+    "type": ["object", "null"],
+    "required": ["start", "end", "quote"],
+    "description": "Code points into the section body of the revision; quote == body[start:end].",
+    "properties": {
+        "start": {"type": "integer", "minimum": 0},
+        "end": {"type": "integer", "minimum": 0},
+        "quote": {"type": "string"},
+    },
+}
+AUTHOR = {
+    "type": "object",
+    "required": ["id", "name", "organisation"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "organisation": {"type": ["string", "null"]},
+    },
+}
+
+SCHEMAS.update(
+    {
+        "WorkingGroup": {
+            "type": "object",
+            "required": ["id", "name"],
+            "properties": {
+                "id": {"type": "integer"},
+                "consultation_id": {"type": "integer"},
+                "name": {"type": "string"},
+                "description": {"type": "string"},
+                "section_ids": {"type": "array", "items": {"type": "integer"}},
+                "member_ids": {"type": "array", "items": {"type": "integer"}},
+            },
+        },
+        "WorkingGroupInput": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "description": {"type": "string"},
+                "section_ids": {"type": "array", "items": {"type": "integer"}},
+            },
+        },
+        "Round": {
+            "type": "object",
+            "required": ["id", "revision_id", "title", "opens_at", "closes_at", "status"],
+            "properties": {
+                "id": {"type": "integer"},
+                "consultation_id": {"type": "integer"},
+                "revision_id": {"type": "integer"},
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "opens_at": {"type": "string", "format": "date-time"},
+                "closes_at": {"type": "string", "format": "date-time"},
+                "closed_early_at": {"type": ["string", "null"], "format": "date-time"},
+                "status": {"type": "string", "enum": ["scheduled", "open", "closed"]},
+                "visibility": {"type": "string", "enum": ["editors", "group", "round"]},
+                "working_group_ids": {"type": "array", "items": {"type": "integer"}},
+                "municipalities": {"type": "boolean"},
+                "extensions": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "previous_closes_at": {"type": "string", "format": "date-time"},
+                            "closes_at": {"type": "string", "format": "date-time"},
+                            "reason": {"type": "string"},
+                            "created_at": {"type": "string", "format": "date-time"},
+                        },
+                    },
+                },
+            },
+        },
+        "RoundInput": {
+            "type": "object",
+            "required": ["revision_id", "title", "opens_at", "closes_at"],
+            "properties": {
+                "revision_id": {"type": "integer"},
+                "title": {"type": "string", "minLength": 1, "maxLength": 300},
+                "opens_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "without offset: Europe/Berlin",
+                },
+                "closes_at": {"type": "string", "format": "date-time"},
+                "working_group_ids": {"type": "array", "items": {"type": "integer"}},
+                "municipalities": {"type": "boolean"},
+                "visibility": {"type": "string", "enum": ["editors", "group", "round"]},
+                "description": {"type": "string"},
+            },
+        },
+        "ExtendInput": {
+            "type": "object",
+            "required": ["closes_at", "reason"],
+            "properties": {
+                "closes_at": {"type": "string", "format": "date-time"},
+                "reason": {"type": "string", "minLength": 1},
+            },
+        },
+        "Reply": {
+            "type": "object",
+            "required": ["id", "author", "body"],
+            "properties": {
+                "id": {"type": "integer"},
+                "author": AUTHOR,
+                "body": {"type": "string"},
+                "created_at": {"type": "string", "format": "date-time"},
+            },
+        },
+        "Feedback": {
+            "type": "object",
+            "required": [
+                "id",
+                "section_id",
+                "author",
+                "body",
+                "status",
+                "origin_revision_id",
+                "anchor",
+            ],
+            "properties": {
+                "id": {"type": "integer"},
+                "kind": {"type": "string", "enum": ["comment", "suggestion"]},
+                "section_id": {"type": "integer"},
+                "round_id": {"type": "integer"},
+                "author": AUTHOR,
+                "body": {"type": "string"},
+                "status": {"type": "string"},
+                "origin_revision_id": {"type": "integer"},
+                "origin_anchor": {"type": ["object", "null"]},
+                "anchor": {
+                    "type": ["object", "null"],
+                    "properties": {
+                        "start": {"type": ["integer", "null"]},
+                        "end": {"type": ["integer", "null"]},
+                        "quote": {"type": ["string", "null"]},
+                        "state": {
+                            "type": "string",
+                            "enum": ["exact", "moved", "fuzzy", "orphaned"],
+                        },
+                    },
+                },
+                "replacement": {"type": ["string", "null"]},
+                "reason": {"type": "string"},
+                "replies": {"type": "array", "items": ref("Reply")},
+                "created_at": {"type": "string", "format": "date-time"},
+                "updated_at": {"type": ["string", "null"], "format": "date-time"},
+                "withdrawn": {"type": "boolean"},
+            },
+        },
+        "CommentInput": {
+            "type": "object",
+            "required": ["body", "anchor"],
+            "properties": {
+                "body": {"type": "string", "minLength": 1, "maxLength": 10000},
+                "anchor": ANCHOR_IN,
+            },
+        },
+        "SuggestionInput": {
+            "type": "object",
+            "required": ["anchor", "replacement"],
+            "properties": {
+                "anchor": {**ANCHOR_IN, "type": "object"},
+                "replacement": {"type": "string", "maxLength": 10000},
+                "reason": {"type": "string", "maxLength": 10000},
+            },
+        },
+        "TextInput": {
+            "type": "object",
+            "required": ["body"],
+            "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 10000}},
+        },
+        "SuggestionEdit": {
+            "type": "object",
+            "properties": {"replacement": {"type": "string"}, "reason": {"type": "string"}},
+        },
+        "FeedbackList": {
+            "type": "object",
+            "required": ["comments", "suggestions"],
+            "properties": {
+                "revision_id": {"type": "integer"},
+                "comments": {"type": "array", "items": ref("Feedback")},
+                "suggestions": {"type": "array", "items": ref("Feedback")},
+            },
+        },
+        "DiffPreviewInput": {
+            "type": "object",
+            "required": ["old", "new"],
+            "properties": {"old": {"type": "string"}, "new": {"type": "string"}},
+        },
+    }
+)
+
+_W = (400, 401, 403, 404, 409, 413, 422)
+
+
+def _feedback_op(
+    summary: str,
+    params: list[str],
+    *,
+    body: str | None = None,
+    ok: int = 200,
+    response: str = "Feedback",
+) -> dict[str, Any]:
+    return operation(
+        summary,
+        ok=ok,
+        response=ref(response),
+        body=ref(body) if body else None,
+        errors=_W if body else (401, 403, 404, 409),
+        params=[path_id(p) for p in params],
+        tag="feedback",
+    )
+
+
+PATHS.update(
+    {
+        "/consultations/{consultation_id}/working-groups": {
+            "get": operation(
+                "Working groups",
+                tag="rounds",
+                errors=(401, 404),
+                params=[path_id("consultation_id")],
+                response={
+                    "type": "object",
+                    "properties": {
+                        "working_groups": {"type": "array", "items": ref("WorkingGroup")}
+                    },
+                },
+            ),
+            "post": operation(
+                "Create a working group (editor)",
+                ok=201,
+                response=ref("WorkingGroup"),
+                body=ref("WorkingGroupInput"),
+                errors=_W,
+                params=[path_id("consultation_id")],
+                tag="rounds",
+            ),
+        },
+        "/working-groups/{group_id}": {
+            "put": operation(
+                "Rename a working group, set its sections (editor)",
+                response=ref("WorkingGroup"),
+                body=ref("WorkingGroupInput"),
+                errors=_W,
+                params=[path_id("group_id")],
+                tag="rounds",
+            ),
+        },
+        "/consultations/{consultation_id}/rounds": {
+            "get": operation(
+                "Rounds the caller may see",
+                tag="rounds",
+                errors=(401, 404),
+                params=[path_id("consultation_id")],
+                response={
+                    "type": "object",
+                    "properties": {"rounds": {"type": "array", "items": ref("Round")}},
+                },
+            ),
+            "post": operation(
+                "Open a round on a published revision; invitations are e-mailed",
+                ok=201,
+                response=ref("Round"),
+                body=ref("RoundInput"),
+                errors=_W,
+                params=[path_id("consultation_id")],
+                tag="rounds",
+            ),
+        },
+        "/rounds/{round_id}": {
+            "get": operation(
+                "One round",
+                response=ref("Round"),
+                errors=(401, 404),
+                params=[path_id("round_id")],
+                tag="rounds",
+            ),
+        },
+        "/rounds/{round_id}/extend": {
+            "post": operation(
+                "Extend the deadline; the reason is kept",
+                response=ref("Round"),
+                body=ref("ExtendInput"),
+                errors=_W,
+                params=[path_id("round_id")],
+                tag="rounds",
+            ),
+        },
+        "/rounds/{round_id}/close": {
+            "post": operation(
+                "Close the round now",
+                response=ref("Round"),
+                errors=(401, 403, 404, 409),
+                params=[path_id("round_id")],
+                tag="rounds",
+            ),
+        },
+        "/revisions/{revision_id}/sections/{section_id}/comments": {
+            "post": _feedback_op(
+                "Comment on a range (or anchor null: the whole section)",
+                ["revision_id", "section_id"],
+                body="CommentInput",
+                ok=201,
+            ),
+        },
+        "/revisions/{revision_id}/sections/{section_id}/suggestions": {
+            "post": _feedback_op(
+                "Propose a replacement of a range (insertion: start == end)",
+                ["revision_id", "section_id"],
+                body="SuggestionInput",
+                ok=201,
+            ),
+        },
+        "/revisions/{revision_id}/feedback": {
+            "get": operation(
+                "Visible comments and suggestions, located in this revision",
+                response=ref("FeedbackList"),
+                errors=(401, 404),
+                params=[path_id("revision_id")],
+                tag="feedback",
+            ),
+        },
+        "/comments/{comment_id}": {
+            "get": _feedback_op("One comment", ["comment_id"]),
+            "patch": _feedback_op(
+                "Edit one's comment (the old text is kept)", ["comment_id"], body="TextInput"
+            ),
+        },
+        "/comments/{comment_id}/replies": {
+            "post": _feedback_op(
+                "Reply to a comment", ["comment_id"], body="TextInput", ok=201, response="Reply"
+            ),
+        },
+        "/comments/{comment_id}/withdraw": {
+            "post": _feedback_op("Withdraw one's comment", ["comment_id"]),
+        },
+        "/comments/{comment_id}/resolve": {
+            "post": _feedback_op("Mark a comment thread resolved", ["comment_id"]),
+        },
+        "/comments/{comment_id}/reopen": {
+            "post": _feedback_op("Reopen a resolved comment thread", ["comment_id"]),
+        },
+        "/suggestions/{suggestion_id}": {
+            "get": _feedback_op("One suggestion", ["suggestion_id"]),
+            "patch": _feedback_op(
+                "Edit one's suggestion (the old text is kept)",
+                ["suggestion_id"],
+                body="SuggestionEdit",
+            ),
+        },
+        "/suggestions/{suggestion_id}/withdraw": {
+            "post": _feedback_op("Withdraw one's suggestion", ["suggestion_id"]),
+        },
+        "/diff-preview": {
+            "post": operation(
+                "Word-level ops from old to new (live preview)",
+                body=ref("DiffPreviewInput"),
+                response={"type": "object", "properties": {"ops": ref("Ops")}},
+                errors=(400, 401, 413, 422),
+                tag="feedback",
+            ),
+        },
+    }
+)
+
 
 def document() -> dict[str, Any]:
     return {

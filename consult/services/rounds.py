@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -21,6 +21,7 @@ from consult.models import (
     Round,
     RoundExtension,
     RoundGroup,
+    RoundReminder,
     Section,
     User,
     Visibility,
@@ -534,3 +535,52 @@ def feedback_round(
         "Die Beteiligungsrunde ist beendet; neue Beiträge sind nicht mehr möglich.",
         code="round_closed",
     )
+
+
+#: Reminders go out this long before a round's deadline.
+REMINDER_BEFORE = timedelta(hours=48)
+
+
+def queue_reminders(session: Session, *, now: datetime | None = None) -> int:
+    """Queue one deadline reminder per invited person for every open round that closes
+    within REMINDER_BEFORE (again after an extension). Returns the number queued."""
+    from consult.services import mail
+
+    now = now or utcnow()
+    due = [
+        r
+        for r in session.scalars(
+            select(Round).where(
+                Round.closes_at > now,
+                Round.closes_at <= now + REMINDER_BEFORE,
+                Round.opens_at <= now,
+                Round.closed_early_at.is_(None),
+            )
+        )
+    ]
+    queued = 0
+    for round_ in due:
+        sent = {
+            r.user_id: r
+            for r in session.scalars(
+                select(RoundReminder).where(RoundReminder.round_id == round_.id)
+            )
+        }
+        for user in invited_users(session, round_):
+            previous = sent.get(user.id)
+            if previous is not None and previous.closes_at == round_.closes_at:
+                continue
+            mail.queue_template(
+                session, user.email, "round_reminder", user=user, round=round_, now=now
+            )
+            if previous is None:
+                session.add(
+                    RoundReminder(
+                        round_id=round_.id, user_id=user.id, closes_at=round_.closes_at, sent_at=now
+                    )
+                )
+            else:
+                previous.closes_at, previous.sent_at = round_.closes_at, now
+            queued += 1
+    session.flush()
+    return queued

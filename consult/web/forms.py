@@ -17,7 +17,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from consult.models import OrganisationKind
 
@@ -40,7 +40,7 @@ class LoginForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Length(max=254)])
 
 
 class SetPasswordForm(FlaskForm):
@@ -87,7 +87,7 @@ class OrganisationForm(FlaskForm):
 
 class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Length(max=254)])
     organisation_id = SelectField(_l("Organisation"), coerce=str, validators=[Optional()])
     is_admin = BooleanField(_l("Verwaltungsrechte (Administration)"))
     is_active = BooleanField(_l("Aktiv"), default=True)

@@ -87,6 +87,12 @@ export function rangeToAnchor(body, range) {
   }
   const chars = Array.from(text);
   const first = Number(startBlock.dataset.start);
-  const quote = chars.slice(start - first, end - first).join("");
-  return { start, end, quote };
+  let lo = start - first;
+  let hi = end - first;
+  // Leave out white space at either edge of the selection (a double click or a
+  // keyboard selection by words often takes a space along).
+  while (lo < hi && /\s/u.test(chars[lo])) lo += 1;
+  while (hi > lo && /\s/u.test(chars[hi - 1])) hi -= 1;
+  if (hi <= lo) return null;
+  return { start: first + lo, end: first + hi, quote: chars.slice(lo, hi).join("") };
 }
