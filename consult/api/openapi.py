@@ -302,6 +302,10 @@ SCHEMAS.update(
                     "type": ["string", "null"],
                     "description": "defaults to the key without its last part",
                 },
+                "parent_section_id": {
+                    "type": ["integer", "null"],
+                    "description": "the parent by identity (wins over parent_key)",
+                },
             },
         },
         "RevisionInput": {

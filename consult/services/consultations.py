@@ -149,7 +149,7 @@ def set_member(
     new_role = parse_role(role)
     user = session.get(User, user_id)
     if user is None or not user.is_active:
-        raise Invalid("Diese Person gibt es nicht.", code="unknown_user")
+        raise NotFound("Diese Person gibt es nicht.", code="unknown_user")
     if new_role is Role.MUNICIPALITY and (
         user.organisation is None or user.organisation.kind != "municipality"
     ):

@@ -90,6 +90,13 @@ def clean_text(
             fields={field: "Bitte angeben."},
         )
     text = normalize_text(value) if not allow_empty else value.replace("\r\n", "\n")
+    if "\x00" in text:
+        # PostgreSQL cannot store NUL in text: refuse it (422), never fail later (500).
+        raise Invalid(
+            f"{label} enthält ein unzulässiges Steuerzeichen (NUL).",
+            code=f"invalid_{field}",
+            fields={field: "Unzulässiges Zeichen."},
+        )
     if not allow_empty and required and not text.strip():
         raise Invalid(
             f"{label} ist leer.", code=f"invalid_{field}", fields={field: "Bitte angeben."}

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from consult.db import utcnow
 from consult.domain.outline import (
+    MAX_SECTIONS,
     OutlineError,
     ParsedSection,
     check_key,
@@ -410,9 +411,17 @@ def parse_import(text: object, *, pasted: bool = False) -> list[ParsedSection]:
     if len(text) > MAX_IMPORT:
         raise TooLarge(f"Der Text ist zu lang (höchstens {MAX_IMPORT // 1000}000 Zeichen).")
     try:
-        return parse_markdown(text, pasted=pasted)
+        parsed = parse_markdown(text, pasted=pasted)
     except OutlineError as exc:
         raise Invalid(str(exc), code="invalid_markdown") from None
+    for section in parsed:
+        if len(section.body) > MAX_BODY:
+            raise Invalid(
+                f"Der Abschnitt „{section.key or section.title}“ ist zu lang "
+                f"(höchstens {MAX_BODY:,} Zeichen).".replace(",", "."),
+                code="body_too_long",
+            )
+    return parsed
 
 
 def create_from_markdown(
@@ -438,8 +447,11 @@ def items_from_payload(sections: object) -> list[Item]:
     """Items from the API's section list (API.md). Raises Invalid with the offending entry."""
     if not isinstance(sections, list):
         raise Invalid("„sections“ muss eine Liste sein.", code="invalid_sections")
+    if len(sections) > MAX_SECTIONS:
+        raise Invalid(f"Zu viele Abschnitte (höchstens {MAX_SECTIONS}).", code="too_many_sections")
     items: list[Item] = []
     parent_keys: list[str | None] = []
+    parent_ids: dict[int, int] = {}
     for n, entry in enumerate(sections, start=1):
         where = f" (Abschnitt Nr. {n} der Liste)"
         if not isinstance(entry, dict):
@@ -459,7 +471,15 @@ def items_from_payload(sections: object) -> list[Item]:
         except OutlineError as exc:
             raise Invalid(f"{exc}{where}", code="invalid_sections") from None
         body = _clean_body(entry.get("body", ""), where)
-        if "parent_key" in entry:
+        parent_section_id = entry.get("parent_section_id")
+        if parent_section_id is not None:
+            if not isinstance(parent_section_id, int) or isinstance(parent_section_id, bool):
+                raise Invalid(
+                    f"parent_section_id muss eine Zahl sein{where}.", code="invalid_sections"
+                )
+            parent_ids[n - 1] = parent_section_id
+            parent_key = None
+        elif "parent_key" in entry:
             parent_key = entry["parent_key"]
             if parent_key is not None and not isinstance(parent_key, str):
                 raise Invalid(f"parent_key muss Text sein{where}.", code="invalid_sections")
@@ -482,6 +502,21 @@ def items_from_payload(sections: object) -> list[Item]:
             raise Invalid(
                 f"Der Abschnitt „{items[i].key}“ kann nicht sein eigener übergeordneter "
                 "Abschnitt sein.",
+                code="parent_cycle",
+            )
+        items[i].parent = parent
+    index_of_id = {item.section_id: i for i, item in enumerate(items) if item.section_id}
+    for i, parent_id in parent_ids.items():
+        parent = index_of_id.get(parent_id)
+        if parent is None:
+            raise Invalid(
+                f"Den übergeordneten Abschnitt {parent_id} von „{items[i].key or items[i].title}“ "
+                "gibt es in der Liste nicht.",
+                code="unknown_parent",
+            )
+        if parent == i:
+            raise Invalid(
+                "Ein Abschnitt kann nicht sein eigener übergeordneter Abschnitt sein.",
                 code="parent_cycle",
             )
         items[i].parent = parent
