@@ -120,7 +120,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['consultation_id'], ['consultations.id'], name=op.f('fk_memberships_consultation_id_consultations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_memberships_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_memberships')),
-    sa.UniqueConstraint('consultation_id', 'user_id', name=op.f('uq_memberships_consultation_id'))
+    sa.UniqueConstraint('consultation_id', 'user_id', name=op.f('uq_memberships_consultation_id_user_id'))
     )
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_memberships_consultation_id'), ['consultation_id'], unique=False)

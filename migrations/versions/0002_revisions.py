@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['base_revision_id'], ['revisions.id'], name=op.f('fk_revisions_base_revision_id_revisions'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['consultation_id'], ['consultations.id'], name=op.f('fk_revisions_consultation_id_consultations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_revisions')),
-    sa.UniqueConstraint('consultation_id', 'number', name=op.f('uq_revisions_consultation_id'))
+    sa.UniqueConstraint('consultation_id', 'number', name=op.f('uq_revisions_consultation_id_number'))
     )
     with op.batch_alter_table('revisions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_revisions_base_revision_id'), ['base_revision_id'], unique=False)
@@ -83,8 +83,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['section_id'], ['sections.id'], name=op.f('fk_placements_section_id_sections'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['version_id'], ['section_versions.id'], name=op.f('fk_placements_version_id_section_versions'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_placements')),
-    sa.UniqueConstraint('revision_id', 'position', name=op.f('uq_placements_revision_id')),
-    sa.UniqueConstraint('revision_id', 'section_id', name=op.f('uq_placements_revision_id'))
+    sa.UniqueConstraint('revision_id', 'position', name=op.f('uq_placements_revision_id_position')),
+    sa.UniqueConstraint('revision_id', 'section_id', name=op.f('uq_placements_revision_id_section_id'))
     )
     with op.batch_alter_table('placements', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_placements_section_id'), ['section_id'], unique=False)

@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('created_at', consult.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['consultation_id'], ['consultations.id'], name=op.f('fk_working_groups_consultation_id_consultations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_working_groups')),
-    sa.UniqueConstraint('consultation_id', 'name', name=op.f('uq_working_groups_consultation_id'))
+    sa.UniqueConstraint('consultation_id', 'name', name=op.f('uq_working_groups_consultation_id_name'))
     )
     with op.batch_alter_table('working_groups', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_working_groups_consultation_id'), ['consultation_id'], unique=False)
