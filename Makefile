@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app consult
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: run serve install install-test translations chromium lint types test test-db bench clean
+.PHONY: run serve install install-test translations translations-update chromium lint types test test-db bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,14 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile --use-fuzzy -q -d consult/translations -D messages
+	@$(BIN)/pybabel -q compile --use-fuzzy -d consult/translations -D messages
+
+## make translations-update: re-extract the marked strings into messages.pot, merge them into the English catalog
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -F consult/translations/babel.cfg -k _l -k lazy_gettext \
+	  -o consult/translations/messages.pot --no-location --sort-output --project consult .
+	$(BIN)/pybabel update -i consult/translations/messages.pot -d consult/translations \
+	  -D messages -l en --init-missing --ignore-obsolete --previous
 
 ## make run: install, migrate the SQLite database, load the demo, serve on :5000
 run: install translations

@@ -22,16 +22,21 @@ babel = Babel()
 LANGUAGES = ("de", "en")
 
 
+#: The locale used for each interface language (British English dates and numbers).
+LOCALES = {"de": "de_DE", "en": "en_GB"}
+
+
 def select_locale() -> str:
+    """The user's chosen language, else the "lang" cookie, else German."""
     if not has_request_context():
-        return "de"
+        return LOCALES["de"]
     if current_user.is_authenticated and getattr(current_user, "locale", None) in LANGUAGES:
-        return str(current_user.locale)
+        return LOCALES[str(current_user.locale)]
     chosen = request.cookies.get("lang")
     if chosen in LANGUAGES:
-        return str(chosen)
+        return LOCALES[str(chosen)]
     # German is the interface language; English only when chosen (switch or profile).
-    return "de"
+    return LOCALES["de"]
 
 
 @login_manager.user_loader
@@ -57,4 +62,5 @@ def init_app(app: Flask) -> None:
     def _inject() -> dict[str, Any]:
         from flask_babel import get_locale
 
-        return {"current_locale": str(get_locale() or "de"), "languages": LANGUAGES}
+        locale = get_locale()
+        return {"current_locale": locale.language if locale else "de", "languages": LANGUAGES}

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -46,20 +47,23 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 #: German titles and explanations of the error pages (no internals shown).
-ERROR_TEXTS: dict[int, tuple[str, str]] = {
-    400: ("Ungültige Anfrage", "Die Anfrage konnte nicht verarbeitet werden."),
-    401: ("Anmeldung erforderlich", "Bitte melden Sie sich an."),
-    403: ("Kein Zugriff", "Dafür fehlt Ihnen die Berechtigung."),
-    404: ("Nicht gefunden", "Diese Seite gibt es nicht oder Sie dürfen sie nicht sehen."),
-    405: ("Nicht erlaubt", "Diese Aktion ist hier nicht möglich."),
-    409: ("Konflikt", "Die Aktion passt nicht zum aktuellen Stand."),
-    413: ("Zu groß", "Die gesendeten Daten sind zu groß."),
-    422: ("Ungültige Eingabe", "Die Eingaben sind nicht gültig."),
+ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
+    400: (_l("Ungültige Anfrage"), _l("Die Anfrage konnte nicht verarbeitet werden.")),
+    401: (_l("Anmeldung erforderlich"), _l("Bitte melden Sie sich an.")),
+    403: (_l("Kein Zugriff"), _l("Dafür fehlt Ihnen die Berechtigung.")),
+    404: (_l("Nicht gefunden"), _l("Diese Seite gibt es nicht oder Sie dürfen sie nicht sehen.")),
+    405: (_l("Nicht erlaubt"), _l("Diese Aktion ist hier nicht möglich.")),
+    409: (_l("Konflikt"), _l("Die Aktion passt nicht zum aktuellen Stand.")),
+    413: (_l("Zu groß"), _l("Die gesendeten Daten sind zu groß.")),
+    422: (_l("Ungültige Eingabe"), _l("Die Eingaben sind nicht gültig.")),
     429: (
-        "Zu viele Versuche",
-        "Zu viele Anmeldeversuche. Bitte warten Sie eine Minute und versuchen Sie es erneut.",
+        _l("Zu viele Versuche"),
+        _l("Zu viele Anmeldeversuche. Bitte warten Sie eine Minute und versuchen Sie es erneut."),
     ),
-    500: ("Interner Fehler", "Etwas ist schiefgegangen. Bitte versuchen Sie es später erneut."),
+    500: (
+        _l("Interner Fehler"),
+        _l("Etwas ist schiefgegangen. Bitte versuchen Sie es später erneut."),
+    ),
 }
 
 ERROR_CODES: dict[int, str] = {
@@ -102,7 +106,7 @@ def error_response(
 ) -> Response:
     """The error in the API's JSON shape or as a German HTML page."""
     title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500 if status >= 500 else 400])
-    message = message or text
+    message = message or str(text)
     if wants_json():
         body: dict[str, Any] = {
             "code": code or ERROR_CODES.get(status, "error"),
@@ -187,8 +191,10 @@ def init_app(app: Flask) -> None:
     def _csrf_error(exc: CSRFError) -> Response:
         return error_response(
             400,
-            "Das Formular ist abgelaufen oder unvollständig (CSRF-Schutz). "
-            "Bitte laden Sie die Seite neu und senden Sie es erneut.",
+            gettext(
+                "Das Formular ist abgelaufen oder unvollständig (CSRF-Schutz). "
+                "Bitte laden Sie die Seite neu und senden Sie es erneut."
+            ),
             "csrf_failed",
         )
 
@@ -196,10 +202,8 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         message = None
-        if status == 429:
-            message = ERROR_TEXTS[429][1]
-        elif status == 413:
-            message = ERROR_TEXTS[413][1]
+        if status in (413, 429):
+            message = str(ERROR_TEXTS[status][1])
         return error_response(status, message)
 
     @app.errorhandler(Exception)

@@ -679,7 +679,28 @@ def update_section(
             raise Invalid(f"Die Nummer „{new_key}“ ist schon vergeben.", code="invalid_outline")
         placement.key = new_key
     current = placement.version
-    if current.title != clean_title or current.body != clean_body:
+    # Text edited back to what the base revision has: share the base's version again,
+    # so the section counts as unchanged against the base (no copy of its text).
+    in_base = (
+        session.scalar(
+            select(SectionVersion)
+            .join(Placement, Placement.version_id == SectionVersion.id)
+            .where(
+                Placement.revision_id == revision.base_revision_id,
+                Placement.section_id == section_id,
+            )
+        )
+        if revision.base_revision_id is not None
+        else None
+    )
+    if (
+        in_base is not None
+        and in_base.id != current.id
+        and (in_base.title, in_base.body) == (clean_title, clean_body)
+    ):
+        placement.version_id = in_base.id
+        placement.version = in_base
+    elif current.title != clean_title or current.body != clean_body:
         version = SectionVersion(
             section_id=section_id,
             title=clean_title,

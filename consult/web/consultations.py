@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,10 +21,10 @@ from consult.web.util import form_error, render_form
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
 
 ROLE_LABELS = {
-    Role.EDITOR.value: "Redaktion",
-    Role.PARTICIPANT.value: "Teilnehmende",
-    Role.MUNICIPALITY.value: "Kommune",
-    Role.OBSERVER.value: "Beobachtung",
+    Role.EDITOR.value: _l("Redaktion"),
+    Role.PARTICIPANT.value: _l("Teilnehmende"),
+    Role.MUNICIPALITY.value: _l("Kommune"),
+    Role.OBSERVER.value: _l("Beobachtung"),
 }
 
 

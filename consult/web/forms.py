@@ -66,7 +66,7 @@ class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     locale = SelectField(
         _l("Sprache"),
-        choices=[("", _l("wie im Browser")), ("de", "Deutsch"), ("en", "English")],
+        choices=[("", _l("Standard (Deutsch)")), ("de", "Deutsch"), ("en", "English")],
         validators=[Optional()],
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -139,5 +140,47 @@ def build_sections(
         model = models[placement.section_id]
         model.threads.sort(key=_thread_order)
         model.groups = group_blocks(placement.version.body)
+        if model.replacements:
+            model.marks = _show_insertions(model.marks, [b for _, g in model.groups for b in g])
         result.append(model)
     return result, gone
+
+
+def _show_insertions(marks: list[Mark], block_list: Sequence[Block]) -> list[Mark]:
+    """Marks whose inserted text would fall between blocks, moved to a block's edge.
+
+    A suggestion's replacement is shown where its range ends. That point may lie in the
+    line breaks (or list marker) between two blocks, e.g. after a paragraph selected by
+    triple click, which ends at the start of the next one; no block would show it. Such a
+    mark ends at the end of the block before instead (or starts the first block), which
+    changes no highlighted text, only where the replacement is drawn.
+    """
+    if not block_list:
+        return marks
+    ends = [b.start + len(b.text) for b in block_list]
+    starts = [b.start for b in block_list]
+    moved: list[Mark] = []
+    for mark in marks:
+        point = mark.end
+        if not mark.is_suggestion or _shown_in_a_block(mark, starts, ends):
+            moved.append(mark)
+            continue
+        before = bisect.bisect_left(ends, point) - 1  # the last block ending before the point
+        if before < 0:
+            edge = starts[0]
+            moved.append(Mark(mark.feedback_id, edge, edge, True))
+        else:
+            edge = ends[before]
+            moved.append(Mark(mark.feedback_id, min(mark.start, edge), edge, True))
+    return moved
+
+
+def _shown_in_a_block(mark: Mark, starts: Sequence[int], ends: Sequence[int]) -> bool:
+    """True if a block shows the mark's replacement (as highlight.pieces decides, with
+    ``last=True``): a range in the block holding its end, a point in the block around it."""
+    index = bisect.bisect_right(starts, mark.end) - 1
+    if index < 0:
+        return False
+    if mark.start < mark.end:
+        return starts[index] < mark.end <= ends[index]
+    return starts[index] <= mark.end <= ends[index]
