@@ -122,11 +122,14 @@ def get_session() -> Session:
 def init_app(app: Flask, url: str) -> None:
     app.extensions["consult_db"] = Database(url)
 
-    @app.teardown_appcontext
-    def _close_session(exc: BaseException | None) -> None:
+    def _close_session(exc: BaseException | None = None) -> None:
         if not has_app_context():
             return
         session: Session | None = g.pop("db_session", None)
         if session is not None:
             session.rollback()
             session.close()
+
+    # One session per request, even when an outer app context lives on (tests, CLI).
+    app.teardown_request(_close_session)
+    app.teardown_appcontext(_close_session)

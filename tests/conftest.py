@@ -112,7 +112,10 @@ class CSRFClient(FlaskClient):
             headers = dict(kwargs.pop("headers", None) or {})
             headers.setdefault("X-CSRFToken", self.csrf_token())
             kwargs["headers"] = headers
-        return super().open(*args, **kwargs)
+        # Each request gets its own app context (its own flask.g, database session and
+        # signed-in user), as in production, even while the test holds one open.
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 def _has_bearer(kwargs: dict[str, Any]) -> bool:

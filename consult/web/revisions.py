@@ -256,10 +256,19 @@ def diff(revision_id: int) -> ResponseReturnValue:
     )
     only_changes = request.args.get("only") == "changes"
     sections = [s for s in comparison.sections if s.is_change or not only_changes]
+    change_index = {s.section_id: n for n, s in enumerate(x for x in sections if x.is_change)}
     return render_form(
         "revisions/diff.html",
         comparison=comparison,
         sections=sections,
+        change_index=change_index,
+        inline_url=url_for(
+            "revisions.diff",
+            revision_id=revision_id,
+            against=comparison.other.id,
+            view="inline",
+            only="changes" if only_changes else None,
+        ),
         view=view,
         only_changes=only_changes,
         others=[

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import timedelta
 
-from consult.models import User
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from consult.db import utcnow
+from consult.models import OneTimeToken, OutboxMessage, User
+from tests import support
 from tests.conftest import PASSWORD, CSRFClient
+
+# One app per module on each test's own transaction, one app context per request.
+module_app = pytest.fixture(scope="module")(support.module_app)
+app = pytest.fixture(support.app)
 
 
 def test_login_page_is_german(client: CSRFClient) -> None:
@@ -69,3 +82,243 @@ def test_next_only_to_local_paths(client: CSRFClient, make_user: Callable[..., U
         assert response.status_code == 302
         assert response.location == expected
         client.post("/logout")
+
+
+# --- password reset by e-mail ----------------------------------------------------------------
+
+RESET_SENT = (
+    "Wenn die Adresse bei uns registriert ist, haben wir einen Link zum Zurücksetzen "
+    "geschickt. Er gilt zwei Stunden."
+)
+NEW_PASSWORD = "Frisches-Kennwort-99"
+
+
+def request_reset(client: CSRFClient, email: str) -> str:
+    """Ask for a reset link; returns the page shown after the redirect."""
+    response = client.post("/password/forgot", data={"email": email})
+    assert response.status_code == 302
+    assert response.location == "/login"
+    return support.page(client.get("/login"))
+
+
+def test_forgot_password_page(client: CSRFClient) -> None:
+    html = support.page(client.get("/password/forgot"))
+    assert "Passwort vergessen" in html
+    assert 'for="email"' in html
+    assert '<a href="/password/forgot">Passwort vergessen?</a>' in support.page(
+        client.get("/login")
+    )
+
+
+def test_password_reset_by_email(
+    app: Flask, client: CSRFClient, db: Session, make_user: Callable[..., User]
+) -> None:
+    user = make_user("Rolf Reset", email="rolf@example.org")
+    db.commit()
+    assert RESET_SENT in request_reset(client, "ROLF@example.org")
+
+    [mail] = support.mails(app)
+    assert mail["to"] == "rolf@example.org"
+    assert mail["subject"] == "Passwort zurücksetzen"
+    assert "Guten Tag Rolf Reset" in mail["body"]
+    assert "gültig 2 Stunden" in mail["body"]
+    link = support.link_in(mail)
+
+    form = support.page(client.get(link))
+    assert "Neues Passwort festlegen" in form and "rolf@example.org" in form
+    response = client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert "Ihr Passwort ist gespeichert. Sie sind angemeldet." in support.page(client.get("/"))
+    client.post("/logout")
+
+    old = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert old.status_code == 401
+    new = client.post("/login", data={"email": user.email, "password": NEW_PASSWORD})
+    assert new.status_code == 302
+
+
+def test_unknown_email_gets_the_same_message_and_nothing_is_sent(
+    app: Flask, client: CSRFClient, db: Session, make_user: Callable[..., User]
+) -> None:
+    make_user(email="bekannt@example.org")
+    inactive = make_user(email="inaktiv@example.org", active=False)
+    db.commit()
+    outbox = db.scalar(select(func.count()).select_from(OutboxMessage))
+    links = db.scalar(select(func.count()).select_from(OneTimeToken))
+
+    unknown = request_reset(client, "unbekannt@example.org")
+    assert RESET_SENT in unknown
+    assert RESET_SENT in request_reset(client, inactive.email)
+    assert support.mails(app) == []
+    assert db.scalar(select(func.count()).select_from(OutboxMessage)) == outbox
+    assert db.scalar(select(func.count()).select_from(OneTimeToken)) == links
+
+    # a known address shows exactly the same page (apart from the CSRF token)
+    known = request_reset(client, "bekannt@example.org")
+    assert len(support.mails(app)) == 1
+
+    def without_tokens(html: str) -> str:
+        return re.sub(r'value="[^"]*"', "", html)
+
+    assert without_tokens(known) == without_tokens(unknown)
+
+
+def test_reset_link_works_once(
+    app: Flask, client: CSRFClient, db: Session, make_user: Callable[..., User]
+) -> None:
+    make_user(email="einmal@example.org")
+    db.commit()
+    request_reset(client, "einmal@example.org")
+    link = support.link_in(support.mails(app)[0])
+    response = client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302
+    client.post("/logout")
+
+    other: CSRFClient = app.test_client()  # type: ignore[assignment]
+    for response in (
+        other.get(link),
+        other.post(
+            link, data={"password": "Noch-Ein-Kennwort-1", "confirm": "Noch-Ein-Kennwort-1"}
+        ),
+    ):
+        assert response.status_code == 404
+        html = support.page(response)
+        assert "Dieser Link ist ungültig oder abgelaufen. Bitte fordern Sie einen neuen an." in html
+        assert '<html lang="de">' in html
+    assert other.get("/profile/").status_code == 302  # not logged in
+
+
+def test_expired_reset_link_shows_a_german_message(
+    app: Flask, client: CSRFClient, db: Session, make_user: Callable[..., User]
+) -> None:
+    user = make_user(email="alt@example.org")
+    db.commit()
+    request_reset(client, "alt@example.org")
+    link = support.link_in(support.mails(app)[0])
+    assert client.get(link).status_code == 200
+
+    row = db.scalar(select(OneTimeToken).where(OneTimeToken.user_id == user.id))
+    assert row is not None
+    assert timedelta(hours=1, minutes=59) < row.expires_at - utcnow() <= timedelta(hours=2)
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    db.commit()
+    before = user.password_hash
+
+    for response in (
+        client.get(link),
+        client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
+    ):
+        assert response.status_code == 404
+        assert "Dieser Link ist ungültig oder abgelaufen" in support.page(response)
+    db.refresh(user)
+    assert user.password_hash == before
+
+
+def test_a_new_reset_link_ends_the_previous_one(
+    app: Flask, client: CSRFClient, db: Session, make_user: Callable[..., User]
+) -> None:
+    make_user(email="zweimal@example.org")
+    db.commit()
+    request_reset(client, "zweimal@example.org")
+    request_reset(client, "zweimal@example.org")
+    first, second = (support.link_in(m) for m in support.mails(app))
+    assert client.get(first).status_code == 404
+    assert client.get(second).status_code == 200
+
+
+def test_forgot_password_is_rate_limited(client: CSRFClient) -> None:
+    for _ in range(5):
+        assert client.post("/password/forgot", data={"email": "x@example.org"}).status_code == 302
+    response = client.post("/password/forgot", data={"email": "x@example.org"})
+    assert response.status_code == 429
+    assert "Zu viele" in support.page(response)
+
+
+def test_reset_link_rejects_weak_passwords(
+    app: Flask, client: CSRFClient, db: Session, make_user: Callable[..., User]
+) -> None:
+    make_user(email="schwach@example.org")
+    db.commit()
+    request_reset(client, "schwach@example.org")
+    link = support.link_in(support.mails(app)[0])
+    response = client.post(link, data={"password": "kurz", "confirm": "kurz"})
+    assert response.status_code == 422
+    html = support.page(response)
+    assert 'aria-describedby="password-hint password-error"' in html
+    assert "Mindestens 10 Zeichen" in html
+    assert client.get(link).status_code == 200  # still usable
+
+
+def test_login_with_wrong_password_shows_a_german_message(
+    client: CSRFClient, make_user: Callable[..., User], db: Session
+) -> None:
+    user = make_user()
+    db.commit()
+    response = client.post("/login", data={"email": user.email, "password": "falsch-falsch"})
+    assert response.status_code == 401
+    assert "E-Mail-Adresse oder Passwort ist falsch." in support.page(response)
+    unknown = client.post("/login", data={"email": "nie@example.org", "password": "x"})
+    assert "E-Mail-Adresse oder Passwort ist falsch." in support.page(unknown)
+
+
+def test_inactive_user_cannot_log_in(
+    client: CSRFClient, make_user: Callable[..., User], db: Session
+) -> None:
+    user = make_user(active=False)
+    db.commit()
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 401
+
+
+# --- language --------------------------------------------------------------------------------
+
+
+def test_language_switch_to_english_and_back(client: CSRFClient) -> None:
+    assert '<html lang="de">' in support.page(client.get("/login"))
+    response = client.post("/language", data={"lang": "en", "next": "/login"})
+    assert response.status_code == 302
+    assert response.location == "/login"
+    cookie = client.get_cookie("lang")
+    assert cookie is not None and cookie.value == "en"
+    html = support.page(client.get("/login"))
+    assert '<html lang="en">' in html
+    assert 'name="lang" value="de"' in html  # the switch now offers German
+
+    client.post("/language", data={"lang": "de", "next": "/login"})
+    assert '<html lang="de">' in support.page(client.get("/login"))
+
+
+def test_language_switch_ignores_unknown_languages_and_foreign_targets(
+    client: CSRFClient,
+) -> None:
+    response = client.post("/language", data={"lang": "xx", "next": "https://evil.example/"})
+    assert response.status_code == 302
+    assert response.location == "/"
+    cookie = client.get_cookie("lang")
+    assert cookie is not None and cookie.value == "de"
+
+
+def test_language_switch_without_csrf_is_400(client: CSRFClient) -> None:
+    response = client.post("/language", data={"lang": "en"}, csrf=False)
+    assert response.status_code == 400
+    assert client.get_cookie("lang") is None
+
+
+def test_german_is_the_default_until_english_is_chosen(client: CSRFClient) -> None:
+    english_browser = {"Accept-Language": "en-GB,en;q=0.9"}
+    assert '<html lang="de">' in support.page(client.get("/login", headers=english_browser))
+    client.post("/language", data={"lang": "en"})
+    assert '<html lang="en">' in support.page(client.get("/login", headers=english_browser))
+    assert '<html lang="en">' in support.page(client.get("/login"))
+
+
+def test_signed_in_users_language_choice_is_kept(
+    app: Flask, client: CSRFClient, db: Session, make_user: Callable[..., User], login
+) -> None:
+    user = make_user()
+    user.locale = "de"
+    login(user)
+    client.post("/language", data={"lang": "en", "next": "/profile/"})
+    assert '<html lang="en">' in support.page(client.get("/profile/"))
+    db.refresh(user)
+    assert user.locale == "en"
