@@ -259,7 +259,7 @@ def update_user(
             code="duplicate_email",
             fields={"email": "Schon registriert."},
         )
-    if user is actor and (not is_admin or not is_active):
+    if isinstance(actor, User) and user.id == actor.id and (not is_admin or not is_active):
         raise Conflict(
             "Sie können sich nicht selbst die Verwaltungsrechte entziehen oder sich deaktivieren.",
             code="self_lockout",
