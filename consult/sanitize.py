@@ -9,6 +9,7 @@ comment must not be able to fake a diff). A switch to nh3 would change only this
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from urllib.parse import urlsplit
@@ -49,6 +50,7 @@ _LINKER = Linker(
 _MAYBE_LINK = re.compile(r"[\w-]\.\w|@")
 
 
+@functools.lru_cache(maxsize=16384)
 def render_plain_text(text: str) -> Markup:
     """Escaped text with clickable links and ``<br>`` line breaks, safe to embed.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings as hypothesis_settings
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
@@ -27,6 +29,11 @@ from consult.db import database, make_engine
 from consult.extensions import limiter
 from consult.models import Membership, Organisation, User
 from consult.services import accounts
+
+# CI runs the property tests with fixed examples (reproducible runs); local runs explore.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 PASSWORD = "Richtig-Geheim-2026"
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})

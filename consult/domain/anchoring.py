@@ -551,9 +551,14 @@ def _relocate_range(anchor: Anchor, old_body: str, body: str, positions: _Positi
             and found_end <= successor[1]
             and _paragraph_around(body, found.start) not in old_body
         )
-        if not inside_successor and (found.both_sides or not fuzzy_in_place):
-            # The intact quote with context on both sides beats a similar text in
-            # place: its paragraph moved and another took its place.
+        overlaps_place = (
+            successor is not None and found.start < successor[1] and found_end > successor[0]
+        )
+        if not inside_successor and (found.both_sides or not fuzzy_in_place or overlaps_place):
+            # The intact quote overlapping the range the diff mapped it to is the
+            # same text (the diff paired a repeated word differently); and with
+            # context on both sides it beats a similar text in place: its paragraph
+            # moved and another took its place.
             return _placed(anchor, found.start, found_end)
         if inside_successor and not fuzzy_in_place:
             # A short quote's text reappears inside new text that replaced it (an

@@ -28,6 +28,7 @@ from consult.models import (
     FeedbackEdit,
     FeedbackKind,
     FeedbackLocation,
+    Organisation,
     Placement,
     Reply,
     Revision,
@@ -605,10 +606,15 @@ def visible_feedback(
             select(Feedback)
             .where(Feedback.consultation_id == consultation.id)
             .options(
-                joinedload(Feedback.author).joinedload(User.organisation),
-                joinedload(Feedback.organisation),
-                selectinload(Feedback.replies).joinedload(Reply.author),
-                selectinload(Feedback.replies).joinedload(Reply.organisation),
+                # Only what the rail shows: names, not whole user and organisation rows.
+                joinedload(Feedback.author).load_only(User.id, User.name),
+                joinedload(Feedback.organisation).load_only(Organisation.id, Organisation.name),
+                selectinload(Feedback.replies)
+                .joinedload(Reply.author)
+                .load_only(User.id, User.name),
+                selectinload(Feedback.replies)
+                .joinedload(Reply.organisation)
+                .load_only(Organisation.id, Organisation.name),
             )
             .order_by(Feedback.id)
         )

@@ -11,7 +11,7 @@ from flask_babel import format_datetime, format_timedelta
 from markupsafe import Markup, escape
 
 from consult.domain.outline import group_blocks
-from consult.domain.textdiff import DELETE, EQUAL, INSERT, Op, word_diff
+from consult.domain.textdiff import DELETE, EQUAL, INSERT, Op
 from consult.sanitize import render_plain_text
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -49,19 +49,12 @@ def ops_html(ops: Iterable[Op], side: str = "both") -> Markup:
     return Markup("".join(parts))  # noqa: S704 - every piece was escaped above
 
 
-def suggestion_ops(pair: tuple[str, str]) -> Markup:
-    """A suggestion as a word diff from its quote to its replacement."""
-    quote, replacement = pair
-    return ops_html(word_diff(quote, replacement))
-
-
 def init_app(app: Flask) -> None:
     from consult.web.forms import KIND_LABELS
 
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["ops_html"] = ops_html
     app.jinja_env.filters["time_left"] = time_left
-    app.jinja_env.filters["suggestion_ops"] = suggestion_ops
     app.jinja_env.filters["plain_text"] = render_plain_text
     app.jinja_env.globals["group_blocks"] = group_blocks
     app.jinja_env.globals["KIND_LABELS"] = {k.value: v for k, v in KIND_LABELS.items()}

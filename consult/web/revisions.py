@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +19,7 @@ from consult.services import revisions as service
 from consult.services import rounds as round_service
 from consult.web.forms import NewSectionForm, NoteForm, SectionForm
 from consult.web.reading import Filters, build_sections
+from consult.web.threads import ThreadRenderer
 from consult.web.util import form_error, render_form
 
 bp = Blueprint("revisions", __name__, url_prefix="/revisions")
@@ -77,6 +79,13 @@ def read(revision_id: int) -> ResponseReturnValue:
         now=now,
         groups=round_service.list_working_groups(db, revision.consultation_id, actor=current_user),
         organisations=organisations,
+        thread=ThreadRenderer(
+            revision_id=revision.id,
+            language=str(locale.language) if (locale := get_locale()) else "de",
+            user_id=viewer.user_id,
+            can_moderate=viewer.is_editor,
+            open_round_id=open_round.id if open_round else None,
+        ),
     )
 
 

@@ -19,7 +19,8 @@ function hideToolbar() {
 
 function showToolbar(body, range) {
   const main = body.closest(".section-main");
-  body.after(toolbar);
+  // Moving a focused element drops its focus: only move the toolbar when it must.
+  if (body.nextElementSibling !== toolbar) body.after(toolbar);
   toolbar.hidden = false;
   const rect = range.getBoundingClientRect();
   const host = main.getBoundingClientRect();

@@ -764,3 +764,16 @@ def test_bounds_agree_with_similarity_at_the_threshold_despite_rounding() -> Non
     # 1 - 7/10 is 0.30000000000000004 in floating point, while 0.3 * 10 > 3.
     assert similarity("abc", "abcdefghij") >= 0.3
     assert anchoring._at_least_similar("abc", "abcdefghij", 0.3)
+
+
+def test_intact_quote_overlapping_its_mapped_range_is_moved_not_fuzzy() -> None:
+    # Found by hypothesis: the word diff paired the repeated "Stadt" with the other one,
+    # so the mapped range only partly covered the quote, which stands intact beside it.
+    old = "die, die. Stadt Stadt die die fördert die"
+    new = "d neu ie, ditadt Stadt die die fördert  neu die"
+    quote = "Stadt die die fördert"
+    start = old.index(quote)
+    where = relocate(make_anchor(old, start, start + len(quote)), old, new)
+    assert where.state in ("exact", "moved")
+    assert where.start is not None and where.end is not None
+    assert new[where.start : where.end] == quote
