@@ -132,6 +132,10 @@ def build_sections(
             is_suggestion = item.kind == "suggestion"
             if is_suggestion and item.status != "open":
                 continue
+            if is_suggestion and where.state == "fuzzy":
+                # The text changed since: striking it and inserting the old proposal
+                # would misstate both. Highlight it; the rail shows the proposal.
+                is_suggestion = False
             model.marks.append(Mark(item.id, where.start, where.end, is_suggestion))
             if is_suggestion:
                 model.replacements[item.id] = item.replacement or ""
