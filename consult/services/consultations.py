@@ -162,20 +162,22 @@ def set_member(
             Membership.consultation_id == consultation.id, Membership.user_id == user.id
         )
     )
+    demoted = membership is not None and membership.role == Role.EDITOR.value
+    if demoted and new_role is not Role.EDITOR:
+        _ensure_other_editor(session, consultation.id, user.id)
+    if working_group_ids is not None:
+        # Checked (and written) before the role, so a bad id changes nothing.
+        from consult.services.rounds import set_user_groups
+
+        set_user_groups(session, consultation, user, working_group_ids)
     if membership is None:
         membership = Membership(
             consultation_id=consultation.id, user_id=user.id, role=new_role.value
         )
         session.add(membership)
     else:
-        if membership.role == Role.EDITOR.value and new_role is not Role.EDITOR:
-            _ensure_other_editor(session, consultation.id, user.id)
         membership.role = new_role.value
     session.flush()
-    if working_group_ids is not None:
-        from consult.services.rounds import set_user_groups
-
-        set_user_groups(session, consultation, user, working_group_ids)
     return membership
 
 

@@ -573,3 +573,26 @@ def test_feedback_round_explains_why_not(world: World) -> None:
     assert (
         service.open_rounds_for(world.db, revision, world.observer, now + timedelta(days=2)) == []
     )
+
+
+def test_set_member_with_an_unknown_group_changes_nothing(
+    db: Session, admin: User, make_user: Callable[..., User]
+) -> None:
+    consultation = consultation_service.create_consultation(db, actor=admin, title="Konzept")
+    person = make_user("Paula Probe")
+    consultation_service.set_member(db, consultation.id, person.id, actor=admin, role="observer")
+    with pytest.raises(Invalid):
+        consultation_service.set_member(
+            db,
+            consultation.id,
+            person.id,
+            actor=admin,
+            role="participant",
+            working_group_ids=[999_999],
+        )
+    role = db.scalar(
+        select(Membership.role).where(
+            Membership.consultation_id == consultation.id, Membership.user_id == person.id
+        )
+    )
+    assert role == "observer"
