@@ -57,7 +57,7 @@ def _author(user_id: int, name: str, organisation: str | None) -> dict[str, Any]
     return {"id": user_id, "name": name, "organisation": organisation}
 
 
-def reply_json(answer: Reply) -> dict[str, Any]:
+def reply_json(answer: Reply | service.ReplyRow) -> dict[str, Any]:
     return {
         "id": answer.id,
         "author": _author(
@@ -71,7 +71,7 @@ def reply_json(answer: Reply) -> dict[str, Any]:
 
 
 def feedback_json(
-    item: Feedback, location: service.Location | None, body: str | None = None
+    item: service.AnyFeedback, location: service.Location | None, body: str | None = None
 ) -> dict[str, Any]:
     """One comment or suggestion; ``location`` as located in the revision asked about."""
     anchor: dict[str, Any] | None = None

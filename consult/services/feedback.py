@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from consult.db import utcnow
 from consult.domain.anchoring import (
@@ -62,7 +62,7 @@ class Location:
 class FeedbackView:
     """A visible piece of feedback located in one revision."""
 
-    feedback: Feedback
+    feedback: AnyFeedback
     #: None for feedback on the whole section.
     location: Location | None
     #: The revision being read has no such section any more.
@@ -73,6 +73,150 @@ class FeedbackView:
         return self.section_missing or (
             self.location is not None and self.location.state == "orphaned"
         )
+
+
+@dataclass(slots=True)
+class Named:
+    """An author or organisation as feedback shows it: id and name."""
+
+    id: int
+    name: str
+
+
+@dataclass(slots=True)
+class ReplyRow:
+    id: int
+    author_id: int
+    author: Named
+    organisation: Named | None
+    body: str
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class FeedbackRow:
+    """A piece of feedback as the reading view and the API list show it.
+
+    The same attributes as :class:`consult.models.Feedback` (those they read), loaded as
+    plain rows: thousands of them cost a fraction of ORM objects with relationships.
+    """
+
+    id: int
+    kind: str
+    consultation_id: int
+    round_id: int
+    revision_id: int
+    section_id: int
+    version_id: int
+    anchor_start: int | None
+    anchor_end: int | None
+    quote: str | None
+    prefix: str | None
+    suffix: str | None
+    body: str
+    replacement: str | None
+    status: str
+    author_id: int
+    organisation_id: int | None
+    created_at: datetime
+    updated_at: datetime | None
+    withdrawn_at: datetime | None
+    author: Named
+    organisation: Named | None
+    replies: list[ReplyRow]
+
+    @property
+    def has_anchor(self) -> bool:
+        return self.anchor_start is not None
+
+
+#: What the reading view and the API accept: a model object or a row.
+AnyFeedback = Feedback | FeedbackRow
+
+_ROW_COLUMNS = (
+    Feedback.id,
+    Feedback.kind,
+    Feedback.consultation_id,
+    Feedback.round_id,
+    Feedback.revision_id,
+    Feedback.section_id,
+    Feedback.version_id,
+    Feedback.anchor_start,
+    Feedback.anchor_end,
+    Feedback.quote,
+    Feedback.prefix,
+    Feedback.suffix,
+    Feedback.body,
+    Feedback.replacement,
+    Feedback.status,
+    Feedback.author_id,
+    Feedback.organisation_id,
+    Feedback.created_at,
+    Feedback.updated_at,
+    Feedback.withdrawn_at,
+)
+
+
+def feedback_rows(session: Session, consultation_id: int) -> list[FeedbackRow]:
+    """All feedback of a consultation with author and organisation names and replies,
+    in two queries."""
+    author, organisation = aliased(User), aliased(Organisation)
+    rows = session.execute(
+        select(
+            *_ROW_COLUMNS,
+            author.name.label("author_name"),
+            organisation.name.label("organisation_name"),
+        )
+        .join(author, author.id == Feedback.author_id)
+        .outerjoin(organisation, organisation.id == Feedback.organisation_id)
+        .where(Feedback.consultation_id == consultation_id)
+        .order_by(Feedback.id)
+    ).all()
+    items: list[FeedbackRow] = []
+    by_id: dict[int, FeedbackRow] = {}
+    width = len(_ROW_COLUMNS)
+    for row in rows:
+        item = FeedbackRow(
+            *row[:width],  # type: ignore[misc,arg-type]  # the columns, in the dataclass order
+            author=Named(row.author_id, row.author_name),
+            organisation=Named(row.organisation_id, row.organisation_name)
+            if row.organisation_id is not None and row.organisation_name is not None
+            else None,
+            replies=[],
+        )
+        items.append(item)
+        by_id[item.id] = item
+    if by_id:
+        reply_author, reply_organisation = aliased(User), aliased(Organisation)
+        for reply in session.execute(
+            select(
+                Reply.id,
+                Reply.feedback_id,
+                Reply.author_id,
+                reply_author.name,
+                Reply.organisation_id,
+                reply_organisation.name,
+                Reply.body,
+                Reply.created_at,
+            )
+            .join(reply_author, reply_author.id == Reply.author_id)
+            .outerjoin(reply_organisation, reply_organisation.id == Reply.organisation_id)
+            .join(Feedback, Feedback.id == Reply.feedback_id)
+            .where(Feedback.consultation_id == consultation_id)
+            .order_by(Reply.id)
+        ):
+            rid, feedback_id, author_id, name, org_id, org_name, body, created_at = reply
+            by_id[feedback_id].replies.append(
+                ReplyRow(
+                    rid,
+                    author_id,
+                    Named(author_id, name),
+                    Named(org_id, org_name) if org_id is not None and org_name else None,
+                    body,
+                    created_at,
+                )
+            )
+    return items
 
 
 # --- input ---------------------------------------------------------------------------
@@ -328,7 +472,7 @@ def get_feedback(
     return feedback
 
 
-def _is_author_or_editor(viewer: permissions.FeedbackViewer, feedback: Feedback) -> bool:
+def _is_author_or_editor(viewer: permissions.FeedbackViewer, feedback: AnyFeedback) -> bool:
     return viewer.is_editor or viewer.user_id == feedback.author_id
 
 
@@ -480,7 +624,7 @@ def _store_locations(session: Session, rows: list[dict[str, object]]) -> None:
     session.execute(insert(FeedbackLocation).on_conflict_do_nothing(), rows)
 
 
-def _anchor_of(feedback: Feedback) -> Anchor:
+def _anchor_of(feedback: AnyFeedback) -> Anchor:
     assert feedback.anchor_start is not None and feedback.anchor_end is not None
     return Anchor(
         feedback.anchor_start,
@@ -492,7 +636,7 @@ def _anchor_of(feedback: Feedback) -> Anchor:
 
 
 def locate(
-    session: Session, items: Sequence[Feedback], target_versions: dict[int, int]
+    session: Session, items: Sequence[AnyFeedback], target_versions: dict[int, int]
 ) -> dict[int, Location]:
     """Locations of anchored feedback in the given versions (section id -> version id).
 
@@ -500,7 +644,7 @@ def locate(
     versions) and stored. Feedback on the whole section is not in the result.
     """
     result: dict[int, Location] = {}
-    pending: list[Feedback] = []
+    pending: list[AnyFeedback] = []
     for item in items:
         if not item.has_anchor or item.section_id not in target_versions:
             continue
@@ -518,7 +662,7 @@ def locate(
         )
     ).scalars()
     by_key = {(loc.feedback_id, loc.version_id): loc for loc in stored}
-    missing: dict[tuple[int, int], list[Feedback]] = defaultdict(list)
+    missing: dict[tuple[int, int], list[AnyFeedback]] = defaultdict(list)
     for item in pending:
         target = target_versions[item.section_id]
         loc = by_key.get((item.id, target))
@@ -601,26 +745,8 @@ def visible_feedback(
             .options(selectinload(Round.groups))
         )
     }
-    items = (
-        session.scalars(
-            select(Feedback)
-            .where(Feedback.consultation_id == consultation.id)
-            .options(
-                # Only what the rail shows: names, not whole user and organisation rows.
-                joinedload(Feedback.author).load_only(User.id, User.name),
-                joinedload(Feedback.organisation).load_only(Organisation.id, Organisation.name),
-                selectinload(Feedback.replies)
-                .joinedload(Reply.author)
-                .load_only(User.id, User.name),
-                selectinload(Feedback.replies)
-                .joinedload(Reply.organisation)
-                .load_only(Organisation.id, Organisation.name),
-            )
-            .order_by(Feedback.id)
-        )
-        .unique()
-        .all()
-    )
+    items = feedback_rows(session, consultation.id)
+    round_rules = {r.id: (r.visibility, set(r.working_group_ids)) for r in rounds.values()}
     visible = [
         f
         for f in items
@@ -628,8 +754,8 @@ def visible_feedback(
             viewer,
             author_id=f.author_id,
             round_id=f.round_id,
-            visibility=rounds[f.round_id].visibility,
-            round_group_ids=set(rounds[f.round_id].working_group_ids),
+            visibility=round_rules[f.round_id][0],
+            round_group_ids=round_rules[f.round_id][1],
         )
         and (f.withdrawn_at is None or _is_author_or_editor(viewer, f))
     ]

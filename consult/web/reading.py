@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -93,6 +93,52 @@ class SectionModel:
                         f'<ins class="sg-ins" data-skip="1" data-fb="{suggestion_id}">{text}</ins>'
                     )
         return Markup("".join(out))  # noqa: S704 - every piece escaped above
+
+    def body_html(self) -> Markup:
+        """The section's blocks as HTML (paragraphs and lists with ``data-start``).
+
+        Cached by version and highlights: a published text with the same feedback
+        renders the same for every reader.
+        """
+        key = (
+            self.placement.version_id,
+            hash(self.placement.version.body),
+            tuple(self.marks),
+            tuple(sorted(self.replacements.items())),
+        )
+        cached = _BODY_CACHE.get(key)
+        if cached is not None:
+            return Markup(cached)  # noqa: S704 - built below from escaped pieces
+        out: list[str] = []
+        for kind, blocks in self.groups:
+            if kind == "p":
+                block = blocks[0]
+                out.append(
+                    f'<p class="block" data-start="{block.start}">{self.block_html(block)}</p>'
+                )
+                continue
+            out.append(f"<{kind}>")
+            for block in blocks:
+                value = f' value="{escape(block.number)}"' if kind == "ol" else ""
+                out.append(
+                    f'<li class="block"{value} data-start="{block.start}">'
+                    f"{self.block_html(block)}</li>"
+                )
+            out.append(f"</{kind}>")
+        html = "".join(out)
+        if len(_BODY_CACHE) >= BODY_CACHE_SIZE:
+            _BODY_CACHE.pop(next(iter(_BODY_CACHE)))
+        _BODY_CACHE[key] = html
+        return Markup(html)  # noqa: S704 - every piece escaped in block_html
+
+    def rail_html(self, render: Callable[[FeedbackView], Markup]) -> Markup:
+        """The section's threads, rendered by ``render`` (one call per thread)."""
+        return Markup("".join([render(view) for view in self.threads]))  # noqa: S704
+
+
+#: Rendered section bodies by (version, highlights); the same for every reader.
+BODY_CACHE_SIZE = 5000
+_BODY_CACHE: dict[tuple[object, ...], str] = {}
 
 
 def _thread_order(view: FeedbackView) -> tuple[int, int, int]:

@@ -18,9 +18,8 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from consult.domain.textdiff import word_diff
-from consult.models import Feedback
 from consult.sanitize import render_plain_text
-from consult.services.feedback import FeedbackView
+from consult.services.feedback import AnyFeedback, FeedbackView
 
 BERLIN = ZoneInfo("Europe/Berlin")
 #: Short date and time per interface language (Europe/Berlin).
@@ -128,7 +127,7 @@ class ThreadRenderer:
         )
 
     def __call__(self, view: FeedbackView) -> Markup:
-        f: Feedback = view.feedback
+        f = view.feedback
         where = view.location
         key = (
             self.language,
@@ -156,7 +155,7 @@ class ThreadRenderer:
 
     def _content(self, view: FeedbackView) -> str:
         """Everything of a thread that is the same for every reader (cached)."""
-        f: Feedback = view.feedback
+        f = view.feedback
         t = self.t
         is_suggestion = f.kind == "suggestion"
         where = view.location
@@ -240,7 +239,7 @@ class ThreadRenderer:
             out.append("</ol>")
         return "".join(out)
 
-    def _actions(self, f: Feedback) -> str:
+    def _actions(self, f: AnyFeedback) -> str:
         """The reader's own buttons: reply, resolve, edit, withdraw."""
         t = self.t
         is_suggestion = f.kind == "suggestion"
