@@ -111,6 +111,23 @@ def database(app: Flask | None = None) -> Database:
     return db
 
 
+def insert_ignoring_duplicates(
+    session: Session, model: type[Base], rows: list[dict[str, Any]]
+) -> None:
+    """Insert rows; a row whose key another request stored meanwhile is left alone.
+
+    For caches of immutable results (diffs, anchor locations). One statement with
+    many parameter sets, on SQLite and PostgreSQL alike.
+    """
+    if not rows:
+        return
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(model).on_conflict_do_nothing(), rows)
+
+
 def get_session() -> Session:
     """The session of the current request (created on first use)."""
     if "db_session" not in g:

@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from consult.db import insert_ignoring_duplicates
 from consult.domain.outline_diff import (
     ADDED,
     MOVED,
@@ -146,16 +145,8 @@ def _ops_for_pairs(
                     "ops_json": json.dumps(ops, ensure_ascii=False),
                 }
             )
-        _store(session, new_rows)
+        insert_ignoring_duplicates(session, SectionDiff, new_rows)
     return found
-
-
-def _store(session: Session, rows: list[dict[str, object]]) -> None:
-    """Insert cache rows; a row another request stored meanwhile is left alone."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(SectionDiff).values(rows).on_conflict_do_nothing()
-    session.execute(statement)
 
 
 def compare(session: Session, revision: Revision, other: Revision) -> RevisionComparison:

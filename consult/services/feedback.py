@@ -9,11 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
-from consult.db import utcnow
+from consult.db import insert_ignoring_duplicates, utcnow
 from consult.domain.anchoring import (
     Anchor,
     make_anchor,
@@ -614,16 +612,6 @@ def set_resolved(
 # --- locating ------------------------------------------------------------------------
 
 
-def _store_locations(session: Session, rows: list[dict[str, object]]) -> None:
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    # One statement with many parameter sets (compiled once; SQLAlchemy batches it),
-    # not a VALUES list per chunk, whose compilation costs more than the inserts.
-    session.execute(insert(FeedbackLocation).on_conflict_do_nothing(), rows)
-
-
 def _anchor_of(feedback: AnyFeedback) -> Anchor:
     assert feedback.anchor_start is not None and feedback.anchor_end is not None
     return Anchor(
@@ -694,7 +682,7 @@ def locate(
                         "end": where.end,
                     }
                 )
-        _store_locations(session, rows)
+        insert_ignoring_duplicates(session, FeedbackLocation, rows)
     return result
 
 
