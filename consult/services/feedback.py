@@ -159,7 +159,9 @@ def feedback_rows(session: Session, consultation_id: int) -> list[FeedbackRow]:
     """All feedback of a consultation with author and organisation names and replies,
     in two queries."""
     author, organisation = aliased(User), aliased(Organisation)
-    rows = session.execute(
+    # Core execution: plain rows, without the ORM result machinery (a third of the time).
+    connection = session.connection()
+    rows = connection.execute(
         select(
             *_ROW_COLUMNS,
             author.name.label("author_name"),
@@ -186,7 +188,7 @@ def feedback_rows(session: Session, consultation_id: int) -> list[FeedbackRow]:
         by_id[item.id] = item
     if by_id:
         reply_author, reply_organisation = aliased(User), aliased(Organisation)
-        for reply in session.execute(
+        for reply in connection.execute(
             select(
                 Reply.id,
                 Reply.feedback_id,
@@ -657,7 +659,7 @@ def locate(
         if loc is None:
             missing[(item.version_id, target)].append(item)
         else:
-            result[item.id] = Location(loc.state, loc.start, loc.end, None)
+            result[item.id] = Location(loc.state, loc.start, loc.end, item.quote)
     if missing:
         version_ids = {v for pair in missing for v in pair}
         bodies: dict[int, str] = {
@@ -672,7 +674,7 @@ def locate(
         for (origin, target), group in missing.items():
             located = relocate_many([_anchor_of(i) for i in group], bodies[origin], bodies[target])
             for item, where in zip(group, located, strict=True):
-                result[item.id] = Location(where.state, where.start, where.end, None)
+                result[item.id] = Location(where.state, where.start, where.end, item.quote)
                 rows.append(
                     {
                         "feedback_id": item.id,
@@ -755,10 +757,7 @@ def visible_feedback(
             location = Location("orphaned", None, None, item.quote) if item.has_anchor else None
             views.append(FeedbackView(item, location, section_missing=True))
         elif item.has_anchor:
-            where = located[item.id]
-            views.append(
-                FeedbackView(item, Location(where.state, where.start, where.end, item.quote))
-            )
+            views.append(FeedbackView(item, located[item.id]))
         else:
             views.append(FeedbackView(item, None))
     return views

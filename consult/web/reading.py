@@ -60,13 +60,20 @@ class Filters:
 class SectionModel:
     placement: Placement
     threads: list[FeedbackView] = field(default_factory=list)
-    groups: list[tuple[str, list[Block]]] = field(default_factory=list)
+    _groups: list[tuple[str, list[Block]]] | None = None
     marks: list[Mark] = field(default_factory=list)
     replacements: dict[int, str] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
         return len(self.threads)
+
+    @property
+    def groups(self) -> list[tuple[str, list[Block]]]:
+        """The body's paragraphs and lists (computed when first needed)."""
+        if self._groups is None:
+            self._groups = group_blocks(self.placement.version.body)
+        return self._groups
 
     def block_html(self, block: Block) -> Markup:
         """One block with its highlights: <mark> for comments, <del>/<ins> for suggestions.
@@ -131,9 +138,9 @@ class SectionModel:
         _BODY_CACHE[key] = html
         return Markup(html)  # noqa: S704 - every piece escaped in block_html
 
-    def rail_html(self, render: Callable[[FeedbackView], Markup]) -> Markup:
-        """The section's threads, rendered by ``render`` (one call per thread)."""
-        return Markup("".join([render(view) for view in self.threads]))  # noqa: S704
+    def rail_html(self, render: Callable[[Sequence[FeedbackView]], Markup]) -> Markup:
+        """The section's threads, rendered by ``render`` (a ThreadRenderer's join)."""
+        return render(self.threads)
 
 
 #: Rendered section bodies by (version, highlights); the same for every reader.
@@ -160,7 +167,7 @@ def build_sections(
     models = {p.section_id: SectionModel(p) for p in placements}
     gone: list[FeedbackView] = []
     for view in views:
-        if not filters.accepts(view, user_id, groups_by_user):
+        if filters.active and not filters.accepts(view, user_id, groups_by_user):
             continue
         model = models.get(view.feedback.section_id)
         if model is None:
@@ -189,7 +196,6 @@ def build_sections(
     for placement in placements:
         model = models[placement.section_id]
         model.threads.sort(key=_thread_order)
-        model.groups = group_blocks(placement.version.body)
         if model.replacements:
             model.marks = _show_insertions(model.marks, [b for _, g in model.groups for b in g])
         result.append(model)

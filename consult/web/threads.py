@@ -9,6 +9,8 @@ text is escaped (or passed through consult.sanitize) before it is joined.
 from __future__ import annotations
 
 import functools
+import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -25,7 +27,9 @@ BERLIN = ZoneInfo("Europe/Berlin")
 #: Short date and time per interface language (Europe/Berlin).
 DATE_FORMATS = {"de": "%d.%m.%y, %H:%M", "en": "%d/%m/%Y, %H:%M"}
 QUOTE_LIMIT = 280
-#: Rendered thread bodies, keyed by everything they show; the same for every reader.
+#: Stands for the reader's CSRF token in cached HTML (unguessable, never in user text).
+CSRF_SLOT = "csrf-slot-" + secrets.token_hex(12)
+#: Rendered threads, keyed by everything they show.
 CONTENT_CACHE_SIZE = 20_000
 _CONTENT_CACHE: dict[tuple[object, ...], str] = {}
 
@@ -69,8 +73,9 @@ class ThreadRenderer:
         self.open_round_id = open_round_id
         self.date_format = DATE_FORMATS.get(language, DATE_FORMATS["de"])
         self.csrf = str(escape(generate_csrf()))
+        # Cached thread HTML carries a slot for the reader's CSRF token, filled in by join().
         self.hidden = (
-            f'<input type="hidden" name="csrf_token" value="{self.csrf}">'
+            f'<input type="hidden" name="csrf_token" value="{CSRF_SLOT}">'
             f'<input type="hidden" name="revision_id" value="{revision_id}">'
         )
         # URL templates: build once, fill in ids by string replacement.
@@ -127,6 +132,10 @@ class ThreadRenderer:
         )
 
     def __call__(self, view: FeedbackView) -> Markup:
+        return Markup(self._cached(view).replace(CSRF_SLOT, self.csrf))  # noqa: S704
+
+    def _cached(self, view: FeedbackView) -> str:
+        """The thread's HTML with a CSRF slot, cached by all that it shows."""
         f = view.feedback
         where = view.location
         key = (
@@ -144,14 +153,22 @@ class ThreadRenderer:
             f.replies[-1].id if f.replies else 0,
             view.section_missing,
             (where.state, where.start) if where is not None else None,
+            self.user_id == f.author_id,
+            self.can_moderate,
+            self.open_round_id == f.round_id,
         )
-        content = _CONTENT_CACHE.get(key)
-        if content is None:
-            content = self._content(view)
+        html = _CONTENT_CACHE.get(key)
+        if html is None:
+            html = self._content(view) + self._actions(f) + "</article>"
             if len(_CONTENT_CACHE) >= CONTENT_CACHE_SIZE:
                 _CONTENT_CACHE.pop(next(iter(_CONTENT_CACHE)))
-            _CONTENT_CACHE[key] = content
-        return Markup(content + self._actions(f) + "</article>")  # noqa: S704 - built escaped
+            _CONTENT_CACHE[key] = html
+        return html
+
+    def join(self, views: Sequence[FeedbackView]) -> Markup:
+        """Several threads; the CSRF slot is filled once for all of them."""
+        html = "".join([self._cached(view) for view in views])
+        return Markup(html.replace(CSRF_SLOT, self.csrf))  # noqa: S704 - built escaped
 
     def _content(self, view: FeedbackView) -> str:
         """Everything of a thread that is the same for every reader (cached)."""
