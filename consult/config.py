@@ -83,6 +83,7 @@ class Settings:
             smtp_starttls=_env_bool("CONSULT_SMTP_STARTTLS", False),
             mail_from=_env("CONSULT_MAIL_FROM", "consult@localhost") or "consult@localhost",
             base_url=(_env("CONSULT_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
+            ratelimit_storage_uri=_env("CONSULT_RATELIMIT_STORAGE_URI", "memory://") or "memory://",
         )
 
     def replace(self, **changes: Any) -> Settings:
