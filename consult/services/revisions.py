@@ -547,19 +547,7 @@ def copy_revision(
     """ "New draft from this revision": the same sections and versions, a new number."""
     base = get_revision(session, revision_id, actor=actor)
     consultation = _editable_consultation(session, base.consultation_id, actor)
-    placements = outline(session, base).placements
-    index = {p.section_id: i for i, p in enumerate(placements)}
-    items = [
-        Item(
-            p.section_id,
-            p.key,
-            p.version.title,
-            p.version.body,
-            index[p.parent_section_id] if p.parent_section_id is not None else None,
-            version_id=p.version_id,
-        )
-        for p in placements
-    ]
+    items = _items_of(outline(session, base).placements)
     return build_revision(
         session,
         consultation,

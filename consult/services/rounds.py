@@ -584,3 +584,50 @@ def queue_reminders(session: Session, *, now: datetime | None = None) -> int:
             queued += 1
     session.flush()
     return queued
+
+
+def set_group_members(session: Session, group_id: int, *, actor: object, user_ids: object) -> None:
+    """Make exactly these members of the consultation the group's members.
+
+    Raises NotPermitted, NotFound, Invalid (ids that are not members of the consultation).
+    """
+    group = get_working_group(session, group_id, actor=actor)
+    consultation = get_consultation(session, group.consultation_id, actor=actor)
+    permissions.require(
+        permissions.can_manage_members(session, actor, consultation),
+        "Nur die Redaktion verwaltet die Arbeitskreise.",
+    )
+    if not isinstance(user_ids, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in user_ids
+    ):
+        raise Invalid("Die Mitglieder müssen eine Liste von Zahlen sein.", code="invalid_members")
+    wanted = set(user_ids)
+    members = set(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.consultation_id == consultation.id, Membership.user_id.in_(wanted)
+            )
+        )
+    )
+    if wanted - members:
+        raise Invalid(
+            f"Diese Personen sind am Verfahren nicht beteiligt: {sorted(wanted - members)}.",
+            code="not_a_member",
+        )
+    session.execute(
+        delete(WorkingGroupMember).where(
+            WorkingGroupMember.working_group_id == group.id,
+            WorkingGroupMember.user_id.not_in(wanted),
+        )
+    )
+    current = set(
+        session.scalars(
+            select(WorkingGroupMember.user_id).where(
+                WorkingGroupMember.working_group_id == group.id
+            )
+        )
+    )
+    for user_id in sorted(wanted - current):
+        session.add(WorkingGroupMember(working_group_id=group.id, user_id=user_id))
+    session.flush()
+    session.expire(group, ["members"])

@@ -72,11 +72,9 @@ def working_groups(consultation_id: int) -> ResponseReturnValue:
                     section_ids=list(form.section_ids.data or []),
                     description=form.description.data,
                 )
-                for user_id in form.member_ids.data or []:
-                    user = db.get(User, user_id)
-                    if user is not None:
-                        joined = service.user_group_ids(db, consultation.id, user.id)
-                        service.set_user_groups(db, consultation, user, [*joined, group.id])
+                service.set_group_members(
+                    db, group.id, actor=current_user, user_ids=list(form.member_ids.data or [])
+                )
             except ServiceError as exc:
                 form_error(form, exc)
                 status = 422
@@ -122,15 +120,9 @@ def edit_working_group(group_id: int) -> ResponseReturnValue:
                 section_ids=list(form.section_ids.data or []),
                 description=form.description.data,
             )
-            wanted = set(form.member_ids.data or [])
-            current = {m.user_id for m in group.members}
-            for user_id in wanted ^ current:
-                user = db.get(User, user_id)
-                if user is None:
-                    continue
-                groups = set(service.user_group_ids(db, consultation.id, user_id))
-                groups = groups | {group.id} if user_id in wanted else groups - {group.id}
-                service.set_user_groups(db, consultation, user, sorted(groups))
+            service.set_group_members(
+                db, group.id, actor=current_user, user_ids=list(form.member_ids.data or [])
+            )
         except ServiceError as exc:
             form_error(form, exc)
             status = 422

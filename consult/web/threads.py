@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from consult.domain.textdiff import word_diff
 from consult.sanitize import render_plain_text
 from consult.services.feedback import AnyFeedback, FeedbackView
+from consult.web.filters import ops_html
 
 BERLIN = ZoneInfo("Europe/Berlin")
 #: Short date and time per interface language (Europe/Berlin).
@@ -37,17 +38,7 @@ _CONTENT_CACHE: dict[tuple[object, ...], str] = {}
 @functools.lru_cache(maxsize=8192)
 def suggestion_diff_html(quote: str, replacement: str) -> str:
     """A suggestion as a word diff of its quote and its replacement (escaped, cached)."""
-    parts = []
-    for kind, text in word_diff(quote, replacement):
-        escaped = escape(text)
-        parts.append(
-            str(escaped)
-            if kind == "equal"
-            else f"<del>{escaped}</del>"
-            if kind == "delete"
-            else f"<ins>{escaped}</ins>"
-        )
-    return "".join(parts)
+    return str(ops_html(word_diff(quote, replacement)))
 
 
 def _truncate(text: str, limit: int = QUOTE_LIMIT) -> str:

@@ -596,3 +596,24 @@ def test_set_member_with_an_unknown_group_changes_nothing(
         )
     )
     assert role == "observer"
+
+
+def test_set_group_members_replaces_them_and_refuses_non_members(
+    db: Session, admin: User, make_user: Callable[..., User]
+) -> None:
+    consultation = consultation_service.create_consultation(db, actor=admin, title="Konzept")
+    group = service.create_working_group(db, consultation.id, actor=admin, name="AK")
+    anna, ben, outsider = make_user("Anna"), make_user("Ben"), make_user("Otto")
+    for person in (anna, ben):
+        consultation_service.set_member(
+            db, consultation.id, person.id, actor=admin, role="participant"
+        )
+    service.set_group_members(db, group.id, actor=admin, user_ids=[anna.id, ben.id])
+    assert sorted(m.user_id for m in group.members) == sorted([anna.id, ben.id])
+    service.set_group_members(db, group.id, actor=admin, user_ids=[ben.id])
+    assert [m.user_id for m in group.members] == [ben.id]
+    with pytest.raises(Invalid):
+        service.set_group_members(db, group.id, actor=admin, user_ids=[anna.id, outsider.id])
+    assert [m.user_id for m in group.members] == [ben.id]
+    with pytest.raises(NotPermitted):
+        service.set_group_members(db, group.id, actor=anna, user_ids=[anna.id])

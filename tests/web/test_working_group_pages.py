@@ -1,0 +1,64 @@
+"""Working-group pages: create with members, edit members and sections, rights."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consult.models import User, WorkingGroup, WorkingGroupMember
+from consult.services import consultations as consultation_service
+from tests.conftest import CSRFClient
+
+
+def members_of(db: Session, group_id: int) -> list[int]:
+    db.expire_all()
+    return sorted(
+        db.scalars(
+            select(WorkingGroupMember.user_id).where(
+                WorkingGroupMember.working_group_id == group_id
+            )
+        )
+    )
+
+
+def test_create_and_edit_a_working_group(
+    client: CSRFClient, db: Session, admin: User, make_user: Callable[..., User], login
+) -> None:
+    consultation = consultation_service.create_consultation(db, actor=admin, title="Konzept")
+    anna, ben = make_user("Anna Arbeitskreis"), make_user("Ben Bildung")
+    for person in (anna, ben):
+        consultation_service.set_member(
+            db, consultation.id, person.id, actor=admin, role="participant"
+        )
+    login(admin)
+    url = f"/consultations/{consultation.id}/working-groups"
+    response = client.post(url, data={"name": "AK Bildung", "member_ids": [anna.id, ben.id]})
+    assert response.status_code == 302, response.get_data(as_text=True)[:400]
+    group = db.scalars(select(WorkingGroup).where(WorkingGroup.name == "AK Bildung")).one()
+    assert members_of(db, group.id) == sorted([anna.id, ben.id])
+    page = client.get(url).get_data(as_text=True)
+    assert "Anna Arbeitskreis" in page and "Ben Bildung" in page
+
+    response = client.post(
+        f"/working-groups/{group.id}/edit",
+        data={"name": "AK Bildung und Sprache", "member_ids": [ben.id]},
+    )
+    assert response.status_code == 302
+    assert members_of(db, group.id) == [ben.id]
+    db.refresh(group)
+    assert group.name == "AK Bildung und Sprache"
+
+
+def test_participants_cannot_manage_working_groups(
+    client: CSRFClient, db: Session, admin: User, make_user: Callable[..., User], login
+) -> None:
+    consultation = consultation_service.create_consultation(db, actor=admin, title="Konzept")
+    anna = make_user("Anna")
+    consultation_service.set_member(db, consultation.id, anna.id, actor=admin, role="participant")
+    login(anna)
+    url = f"/consultations/{consultation.id}/working-groups"
+    assert client.get(url).status_code == 200
+    assert client.post(url, data={"name": "AK", "member_ids": [anna.id]}).status_code == 403
+    assert db.scalars(select(WorkingGroup)).all() == []
