@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Mark:
-    """A feedback range in body offsets; ``start == end`` is an insertion point."""
+class Mark(NamedTuple):
+    """A feedback range in body offsets; ``start == end`` is an insertion point.
+
+    A tuple: rendered bodies are cached by their marks, and tuples hash and compare in C.
+    """
 
     feedback_id: int
     start: int

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -137,10 +137,6 @@ class SectionModel:
             _BODY_CACHE.pop(next(iter(_BODY_CACHE)))
         _BODY_CACHE[key] = html
         return Markup(html)  # noqa: S704 - every piece escaped in block_html
-
-    def rail_html(self, render: Callable[[Sequence[FeedbackView]], Markup]) -> Markup:
-        """The section's threads, rendered by ``render`` (a ThreadRenderer's join)."""
-        return render(self.threads)
 
 
 #: Rendered section bodies by (version, highlights); the same for every reader.

@@ -19,6 +19,7 @@ from consult.services import revisions as service
 from consult.services import rounds as round_service
 from consult.web.forms import NewSectionForm, NoteForm, SectionForm
 from consult.web.reading import Filters, build_sections
+from consult.web.reading_html import SectionRenderer
 from consult.web.threads import ThreadRenderer
 from consult.web.util import form_error, render_form
 
@@ -67,6 +68,7 @@ def read(revision_id: int) -> ResponseReturnValue:
         "revisions/read.html",
         revision=revision,
         sections=sections,
+        section_html=SectionRenderer(revision_id=revision.id, can_annotate=open_round is not None),
         gone=gone,
         total=len(views),
         filters=filters,

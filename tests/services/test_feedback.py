@@ -1070,3 +1070,16 @@ def test_feedback_on_a_later_revision_is_exact_there_and_located_back(world: Wor
     stored = world.counts()["feedback_locations"]
     service.visible_feedback(world.db, world.revision, actor=world.bob)
     assert world.counts()["feedback_locations"] == stored
+
+
+def test_rows_leave_the_context_out_and_locating_loads_it(world: World) -> None:
+    """The reading view's plain rows carry no prefix and suffix (thousands of them cost
+    time on every page view); locating feedback anew reads them from the table."""
+    world.open_round()
+    item = world.comment(world.alice, "2", "Eltern werden früh beteiligt")
+    [row] = [r for r in service.feedback_rows(world.db, world.consultation.id) if r.id == item.id]
+    assert not hasattr(row, "prefix") and not hasattr(row, "suffix")
+    [from_row, from_model] = service._anchors_of(world.db, [row, item])
+    assert from_row == from_model
+    assert from_row.prefix == item.prefix and from_row.suffix == item.suffix
+    assert item.prefix and item.suffix

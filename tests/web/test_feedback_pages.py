@@ -217,6 +217,41 @@ def test_filters_and_toc_counts(site: Site) -> None:
     )
 
 
+def test_sections_carry_their_labels_links_and_depth(site: Site) -> None:
+    """The per-section markup (rendered in Python, not the template): headings by depth,
+    the text and rail labelled with the section title, the no-JS link to the form, and a
+    hostile title escaped everywhere it appears."""
+    w = site.world
+    w.open_round(groups=("a",))
+    w.comment(w.alice, "2.1", "Schulplatz", body="Zur Schule.")
+    hostile = '<img src=x onerror="alert(1)"> & „Tür“'
+    w.placements()["2.1"].version.title = hostile
+    page = site.read(w.alice)
+    doc = tree(page)
+    sid = w.section_id("2.1")
+    section = doc.xpath(f"//section[@id='s-{sid}']")[0]
+    assert "depth-1" in section.get("class")
+    [heading] = section.xpath(".//h3")
+    assert heading.text_content() == f"2.1 {hostile}"
+    body = section.xpath(".//div[contains(@class, 'section-body')]")[0]
+    assert body.get("tabindex") == "0"
+    assert body.get("aria-label") == f"Text von {hostile} – zum Markieren Umschalt und Pfeiltasten"
+    [rail] = section.xpath(".//aside[contains(@class, 'rail')]")
+    assert rail.get("aria-label") == f"Beiträge zu {hostile}"
+    [link] = section.xpath(".//p[contains(@class, 'section-actions')]/a")
+    assert link.get("href") == site.form_url("2.1")
+    assert link.text_content() == f"Kommentieren oder Änderung vorschlagen: {hostile}"
+    toc = doc.xpath(f"//nav[contains(@class, 'toc')]//a[@href='#s-{sid}']")[0]
+    assert toc.text_content() == f"2.1 {hostile} , Beiträge: 1"
+    assert "<img" not in page and 'onerror="' not in page
+    # Sections without feedback have no rail; the top level is h2.
+    top = doc.xpath(f"//section[@id='s-{w.section_id('1')}']")[0]
+    assert top.xpath(".//h2") and not top.xpath(".//aside")
+    # Observers (not invited) read without the selection labels and links.
+    page = site.read(w.observer)
+    assert "section-actions" not in page and 'tabindex="0"' not in page
+
+
 def test_suggestions_render_as_del_and_ins(site: Site) -> None:
     w = site.world
     w.open_round()
