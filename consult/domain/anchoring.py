@@ -25,7 +25,11 @@ wrong placements and cost almost no correct ones):
   inside the word that replaced the word it was in) is an edited successor:
   ``fuzzy``;
 - "the only occurrence" rule of step 3 needs the quote to be unique in the old
-  body too.
+  body too; a short quote that is the only occurrence in both bodies needs prefix
+  *or* suffix (not both): there is no twin it could jump to;
+- an insertion point whose surroundings moved and changed on one side is ``fuzzy``
+  next to the other side's context if that stands exactly once in both bodies
+  (see :func:`_one_sided`).
 """
 
 from __future__ import annotations
@@ -48,10 +52,14 @@ from consult.domain.textdiff import (
 
 #: Code points of context stored before and after a quote.
 CONTEXT_LENGTH: Final = 32
-#: Quotes shorter than this need both prefix and suffix to match when searched.
+#: Quotes shorter than this need both prefix and suffix to match when searched
+#: (unless they stand just once in both bodies).
 SHORT_QUOTE: Final = 20
 #: Minimum similarity for a fuzzy match in place and for matching context.
 MIN_SIMILARITY: Final = 0.5
+#: Characters of the other side's context an insertion point placed by one side's
+#: context must still have next to it.
+_SIDE_CHECK: Final = 3
 #: The best occurrence must beat the runner-up by this much.
 MIN_LEAD: Final = 0.05
 
@@ -388,9 +396,13 @@ class _Found:
 
 
 def _accepts(quote_length: int, prefix_score: float, suffix_score: float, alone: bool) -> bool:
-    if quote_length < SHORT_QUOTE:
+    if quote_length < SHORT_QUOTE and not alone:
         return prefix_score >= MIN_SIMILARITY and suffix_score >= MIN_SIMILARITY
-    return prefix_score >= MIN_SIMILARITY or suffix_score >= MIN_SIMILARITY or alone
+    return (
+        prefix_score >= MIN_SIMILARITY
+        or suffix_score >= MIN_SIMILARITY
+        or (alone and quote_length >= SHORT_QUOTE)
+    )
 
 
 def _occurrences(text: str, quote: str) -> list[int]:
@@ -430,8 +442,12 @@ def _search(anchor: Anchor, old_body: str, body: str, hint: int) -> _Found | Non
     starts = _occurrences(body, quote)
     if not starts:
         return None
-    alone = len(starts) == 1 and _unique(old_body, quote)
     n_quote = len(quote)
+    alone = len(starts) == 1 and _unique(old_body, quote)
+    if n_quote < SHORT_QUOTE:
+        # A short quote alone in both bodies may go by one side of its context, but
+        # only with context of full length on both sides (not cut off by an edge).
+        alone = alone and min(len(prefix), len(suffix)) >= SHORT_QUOTE
     prefix_pattern = _LevenshteinPattern(prefix)
     suffix_pattern = _LevenshteinPattern(suffix)
     length = max(len(body), 1)
@@ -448,7 +464,9 @@ def _search(anchor: Anchor, old_body: str, body: str, hint: int) -> _Found | Non
         )
         o.prefix_score = prefix_pattern.similarity_bound(o.before)
         occurrences.append(o)
-        if not any_acceptable and (n_quote >= SHORT_QUOTE or o.prefix_score >= MIN_SIMILARITY):
+        if not any_acceptable and (
+            n_quote >= SHORT_QUOTE or alone or o.prefix_score >= MIN_SIMILARITY
+        ):
             o.suffix_score = suffix_pattern.similarity_bound(o.after)
             any_acceptable = _accepts(n_quote, o.prefix_score, o.suffix_score, alone)
     if not any_acceptable:
@@ -580,7 +598,7 @@ def _context_matches(anchor: Anchor, body: str, at: int) -> bool:
     )
 
 
-def _relocate_point(anchor: Anchor, body: str, positions: _PositionMap) -> Located:
+def _relocate_point(anchor: Anchor, old_body: str, body: str, positions: _PositionMap) -> Located:
     candidates = positions.map_point(anchor.start)
     for at, _ in candidates:
         if _context_matches(anchor, body, at):
@@ -609,6 +627,41 @@ def _relocate_point(anchor: Anchor, body: str, positions: _PositionMap) -> Locat
             best_at, best_score = at, score
     if best_at >= 0:
         return Located(FUZZY, best_at, best_at)
+    return _one_sided(anchor, old_body, body, [at for at, _ in candidates])
+
+
+def _one_sided(anchor: Anchor, old_body: str, body: str, in_place: Sequence[int]) -> Located:
+    """An insertion point whose surroundings moved and changed on one side.
+
+    ``fuzzy`` right after its prefix if that context (the part in the point's own
+    paragraph) is at least :data:`SHORT_QUOTE` long, stands exactly once in both bodies
+    and is still followed by the suffix's first few characters; or likewise right
+    before its suffix. Anything less could put the point on the wrong side of new
+    words. Where the diff inserted text right at the point (two mapped candidates),
+    a place from one to the other is left orphaned: which side of the new text the
+    point belongs to is anyone's guess.
+    """
+    prefix, suffix = anchor.prefix, anchor.suffix
+    ambiguous = (min(in_place), max(in_place)) if len(in_place) > 1 else (-1, -2)
+
+    def usable(context: str, at: int, before: str, after: str) -> bool:
+        return (
+            len(context) >= SHORT_QUOTE
+            and _unique(body, context)
+            and _unique(old_body, context)
+            and not ambiguous[0] <= at <= ambiguous[1]
+            and body[max(0, at - len(before)) : at] == before
+            and body[at : at + len(after)] == after
+        )
+
+    own_prefix = prefix.rsplit("\n\n", 1)[-1]
+    at = body.find(own_prefix) + len(own_prefix)
+    if usable(own_prefix, at, own_prefix, suffix[:_SIDE_CHECK]):
+        return Located(FUZZY, at, at)
+    own_suffix = suffix.split("\n\n", 1)[0]
+    at = body.find(own_suffix)
+    if usable(own_suffix, at, prefix[-_SIDE_CHECK:] if prefix else "", own_suffix):
+        return Located(FUZZY, at, at)
     return _ORPHANED
 
 
@@ -643,7 +696,7 @@ def relocate_many(
         check_ops(ops, old_body, new_body)
     positions = _PositionMap(ops)
     return [
-        _relocate_point(anchor, new_body, positions)
+        _relocate_point(anchor, old_body, new_body, positions)
         if anchor.is_insertion
         else _relocate_range(anchor, old_body, new_body, positions)
         for anchor in anchors

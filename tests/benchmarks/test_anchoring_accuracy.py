@@ -55,7 +55,8 @@ def test_relocation_places_no_anchor_wrongly_and_nearly_all_correctly() -> None:
         print(f"    {state:9} {outcome:20} {n}")
     assert total >= 900
     assert outcomes[WRONG] == 0
-    assert correct / total >= 0.97
+    # TEXT.md's prototype placed 99.0% correctly (on its own corpus of council texts).
+    assert correct / total >= 0.99
     assert outcomes[RIGHT] / total >= 0.90
 
 

@@ -693,7 +693,9 @@ def _reference_search(anchor: Anchor, old: str, new: str, hint: int) -> int | No
     scored.sort(reverse=True)
     score, minus_at, ps, ss = scored[0]
     if len(anchor.quote) < 20:
-        accepted = ps >= 0.5 and ss >= 0.5
+        # Alone in both bodies, with full context on both sides: one side will do.
+        alone = alone and min(len(anchor.prefix), len(anchor.suffix)) >= 20
+        accepted = (ps >= 0.5 or ss >= 0.5) if alone else (ps >= 0.5 and ss >= 0.5)
     else:
         accepted = ps >= 0.5 or ss >= 0.5 or alone
     if not accepted:
@@ -777,3 +779,76 @@ def test_intact_quote_overlapping_its_mapped_range_is_moved_not_fuzzy() -> None:
     assert where.state in ("exact", "moved")
     assert where.start is not None and where.end is not None
     assert new[where.start : where.end] == quote
+
+
+# --- one side of the context is enough where there is no twin --------------------------
+
+MOVING = (
+    "Die Stadt fördert die Teilhabe aller Menschen.\n\n"
+    "Sprachkurse werden wohnortnah angeboten. Die Kurse sind kostenlos und finden am "
+    "Abend statt.\n\n"
+    "Ein jährlicher Bericht geht an den Ausschuss für Integration. Er zeigt, wo "
+    "nachgesteuert werden muss."
+)
+
+
+def _move_last_paragraph_first(body: str, old: str, new: str) -> str:
+    """The body with its last paragraph edited (``old`` -> ``new``) and moved to the top."""
+    paragraphs = body.split("\n\n")
+    assert old in paragraphs[-1]
+    return "\n\n".join([paragraphs[-1].replace(old, new), *paragraphs[:-1]])
+
+
+#: Everything after "Ausschuss" in its sentence, and a rewrite of it.
+AFTER = " für Integration. Er zeigt, wo nachgesteuert werden muss."
+REWRITTEN = " des Kreistags vor, gemeinsam mit allen Kennzahlen."
+
+
+def test_a_short_quote_alone_in_both_bodies_follows_one_side_of_its_context() -> None:
+    """Its paragraph moved and what followed it was rewritten: the prefix still
+    matches, the suffix no longer. With no twin anywhere, the prefix is evidence enough."""
+    anchor = anchor_on(MOVING, "Ausschuss")
+    new = _move_last_paragraph_first(MOVING, AFTER, REWRITTEN)
+    where = relocate(anchor, MOVING, new)
+    assert where.state == "moved"
+    assert placed(new, where) == "Ausschuss" and where.start == new.index("Ausschuss")
+
+
+def test_a_short_quote_with_a_twin_still_needs_both_sides() -> None:
+    """The same edit, but "Ausschuss" also stands elsewhere: that may be the anchor's."""
+    body = MOVING.replace("aller Menschen.", "aller Menschen. Der Ausschuss tagt öffentlich.")
+    anchor = anchor_on(body, "Ausschuss", occurrence=1)
+    new = _move_last_paragraph_first(body, AFTER, REWRITTEN)
+    assert relocate(anchor, body, new).state == "orphaned"
+
+
+def test_an_insertion_point_in_a_moved_paragraph_follows_its_prefix() -> None:
+    """The paragraph moved and the words after the point were rewritten: the point
+    stays right after its (unique) prefix, as fuzzy."""
+    point = point_after(MOVING, "Ein jährlicher Bericht geht an den Ausschuss")
+    new = _move_last_paragraph_first(
+        MOVING, "Er zeigt, wo nachgesteuert werden muss.", "Dazu kommen neue Kennzahlen."
+    )
+    where = relocate(point, MOVING, new)
+    assert where.state == "fuzzy"
+    assert new[: where.start].endswith("geht an den Ausschuss")
+
+
+def test_an_insertion_point_in_a_moved_paragraph_follows_its_suffix() -> None:
+    point = point_after(MOVING, "Ein jährlicher Bericht geht an den")
+    new = _move_last_paragraph_first(
+        MOVING, "Ein jährlicher Bericht geht an den", "Jedes Jahr geht ein Bericht an den"
+    )
+    where = relocate(point, MOVING, new)
+    assert where.state == "fuzzy"
+    assert new[where.start :].startswith(" Ausschuss für Integration")
+
+
+def test_an_insertion_point_is_not_put_after_new_words_by_one_side() -> None:
+    """Words inserted right before the point and the paragraph moved: the suffix alone
+    cannot tell whether the point goes before or after the new words."""
+    point = point_after(MOVING, "Ein jährlicher Bericht geht an den")
+    new = _move_last_paragraph_first(
+        MOVING, "Ein jährlicher Bericht geht an den", "Jedes Jahr geht ein Bericht an den neuen"
+    )
+    assert relocate(point, MOVING, new).state == "orphaned"
