@@ -370,7 +370,7 @@ def send_invitation(session: Session, user: User) -> str:
 
     hours = mail.settings().invitation_hours
     raw = issue_one_time_token(session, user, "invite", hours)
-    mail.queue_template(session, user.email, "invite", user=user, token=raw, hours=hours)
+    mail.queue_template(session, user, "invite", token=raw, hours=hours)
     return raw
 
 
@@ -390,7 +390,7 @@ def request_password_reset(session: Session, email: str) -> None:
         return
     hours = mail.settings().reset_hours
     raw = issue_one_time_token(session, user, "reset", hours)
-    mail.queue_template(session, user.email, "reset", user=user, token=raw, hours=hours)
+    mail.queue_template(session, user, "reset", token=raw, hours=hours)
 
 
 # --- API tokens ----------------------------------------------------------------------

@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from consult.config import Settings
 from consult.db import utcnow
-from consult.models import OutboxMessage
+from consult.extensions import LOCALES
+from consult.models import OutboxMessage, User
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +51,15 @@ def queue(session: Session, to: str, subject: str, body: str) -> OutboxMessage:
     return message
 
 
-def queue_template(session: Session, to: str, name: str, **context: Any) -> OutboxMessage:
-    """Render ``templates/mail/<name>.txt`` (first line = subject) and queue it."""
+def queue_template(session: Session, user: User, name: str, **context: Any) -> OutboxMessage:
+    """Render ``templates/mail/<name>.txt`` (first line = subject) for ``user`` and
+    queue it to them: in the language they chose, not the sender's."""
     context.setdefault("base_url", settings().base_url)
-    text = render_template(f"mail/{name}.txt", **context)
+    language = user.locale if user.locale in LOCALES else "de"
+    with force_locale(LOCALES[language]):
+        text = render_template(f"mail/{name}.txt", user=user, **context)
     subject, _, body = text.strip("\n").partition("\n")
-    return queue(session, to, subject.strip(), body.strip("\n") + "\n")
+    return queue(session, user.email, subject.strip(), body.strip("\n") + "\n")
 
 
 def build_message(row: OutboxMessage, sender: str) -> EmailMessage:

@@ -417,7 +417,7 @@ def _invite(session: Session, round_: Round) -> None:
     from consult.services import mail
 
     for user in invited_users(session, round_):
-        mail.queue_template(session, user.email, "round_invite", user=user, round=round_)
+        mail.queue_template(session, user, "round_invite", round=round_)
 
 
 def extend_round(
@@ -570,9 +570,7 @@ def queue_reminders(session: Session, *, now: datetime | None = None) -> int:
             previous = sent.get(user.id)
             if previous is not None and previous.closes_at == round_.closes_at:
                 continue
-            mail.queue_template(
-                session, user.email, "round_reminder", user=user, round=round_, now=now
-            )
+            mail.queue_template(session, user, "round_reminder", round=round_, now=now)
             if previous is None:
                 session.add(
                     RoundReminder(

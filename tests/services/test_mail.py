@@ -17,6 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from flask import Flask
+from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -89,11 +90,34 @@ def test_queue_only_stores_the_message(db: Session, cfg: Settings) -> None:
 
 def test_queue_template_takes_subject_from_first_line(db: Session, make_user: Any) -> None:
     user = make_user("Jonas Becker")
-    row = mail.queue_template(db, user.email, "reset", user=user, token="abc123", hours=2)
+    row = mail.queue_template(db, user, "reset", token="abc123", hours=2)
+    assert row.to_address == user.email
     assert row.subject == "Passwort zurücksetzen"
     assert row.body_text.startswith("Guten Tag Jonas Becker,")
     assert "http://consult.test/password/set/abc123" in row.body_text
     assert row.body_text.endswith("\n") and not row.body_text.endswith("\n\n")
+
+
+def test_mail_is_written_in_the_recipients_language(
+    app: Flask, db: Session, make_user: Any
+) -> None:
+    """Whoever triggers it (here a request in German): English for those who chose it,
+    German for everyone else, dates included."""
+    english, german, unset = make_user("Ana Lee"), make_user("Jonas Becker"), make_user("Ute Kern")
+    english.locale, german.locale = "en", "de"
+    with app.test_request_context("/", headers={"Cookie": "lang=de"}):
+        rows = [
+            mail.queue_template(db, user, "reset", token="t", hours=2)
+            for user in (english, german, unset)
+        ]
+        assert str(get_locale()) == "de_DE"  # the request's own language is untouched
+    assert [r.subject for r in rows] == [
+        "Reset your password",
+        "Passwort zurücksetzen",
+        "Passwort zurücksetzen",
+    ]
+    assert rows[0].body_text.startswith("Dear Ana Lee,")
+    assert rows[2].body_text.startswith("Guten Tag Ute Kern,")
 
 
 def test_build_message_sets_headers(db: Session) -> None:
