@@ -504,13 +504,12 @@ def _require_open_round(session: Session, feedback: Feedback, now: datetime | No
         )
 
 
-def reply(
-    session: Session, feedback_id: int, *, actor: object, body: object, now: datetime | None = None
-) -> Reply:
-    """A reply in the thread. Editors may answer at any time, others while the round is open."""
+def require_can_reply(
+    session: Session, feedback: Feedback, *, actor: object, now: datetime | None = None
+) -> None:
+    """Raise unless the actor may answer in this (visible) thread now: editors at any
+    time, the round's invited people while it is open; never once it is withdrawn."""
     user = permissions.require_user(actor)
-    text = clean_text(body, "body", "Die Antwort")
-    feedback = get_feedback(session, feedback_id, actor=actor)
     revision = session.get(Revision, feedback.revision_id)
     assert revision is not None
     if not permissions.can_moderate_feedback(session, user, revision.consultation):
@@ -523,6 +522,16 @@ def reply(
         _require_open_round(session, feedback, now)
     if feedback.withdrawn_at is not None:
         raise Conflict("Der Beitrag wurde zurückgezogen.", code="withdrawn")
+
+
+def reply(
+    session: Session, feedback_id: int, *, actor: object, body: object, now: datetime | None = None
+) -> Reply:
+    """A reply in the thread. Editors may answer at any time, others while the round is open."""
+    user = permissions.require_user(actor)
+    text = clean_text(body, "body", "Die Antwort")
+    feedback = get_feedback(session, feedback_id, actor=actor)
+    require_can_reply(session, feedback, actor=user, now=now)
     answer = Reply(
         feedback_id=feedback.id,
         author_id=user.id,

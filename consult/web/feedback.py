@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from consult.db import get_session
 from consult.domain.outline import sentences
@@ -16,6 +17,7 @@ from consult.services import feedback as service
 from consult.services import revisions as revision_service
 from consult.services import rounds as round_service
 from consult.web.forms import EditFeedbackForm, FeedbackForm, ReplyForm
+from consult.web.threads import suggestion_diff_html
 from consult.web.util import form_error, render_form
 
 bp = Blueprint("feedback", __name__)
@@ -130,18 +132,41 @@ def give(revision_id: int, section_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/feedback/<int:feedback_id>/reply", methods=["POST"])
+@bp.route("/feedback/<int:feedback_id>/reply", methods=["GET", "POST"])
 def reply(feedback_id: int) -> ResponseReturnValue:
+    """The reply form: a page of its own without JavaScript; the reading view's
+    "Antworten" link opens the same form inline with it (static/js/reply.js)."""
     db = get_session()
     item = service.get_feedback(db, feedback_id, actor=current_user)
-    back = _reading_revision(item)
+    value = request.values.get("revision_id", "")
+    back = int(value) if value.isdigit() else item.revision_id
     form = ReplyForm()
-    if not form.validate_on_submit():
-        flash(_("Bitte eine Antwort eingeben (höchstens 10.000 Zeichen)."), "error")
-        return redirect(_back(back, item.id)), 303
-    service.reply(db, item.id, actor=current_user, body=form.body.data)
-    flash(_("Ihre Antwort ist gespeichert."), "success")
-    return redirect(_back(back, item.id))
+    status = 200
+    problem: str | None = None
+    try:
+        service.require_can_reply(db, item, actor=current_user)
+    except ServiceError as exc:
+        if request.method == "POST":
+            raise
+        problem = exc.message
+    if form.validate_on_submit():
+        service.reply(db, item.id, actor=current_user, body=form.body.data)
+        flash(_("Ihre Antwort ist gespeichert."), "success")
+        return redirect(_back(back, item.id))
+    if form.is_submitted():
+        status = 422
+    return render_form(
+        "feedback/reply.html",
+        status,
+        item=item,
+        form=form,
+        problem=problem,
+        back=back,
+        back_url=_back(back, item.id),
+        diff=Markup(suggestion_diff_html(item.quote or "", item.replacement or ""))  # noqa: S704
+        if item.kind == "suggestion"
+        else None,
+    )
 
 
 @bp.route("/feedback/<int:feedback_id>/<any(resolve, reopen):action>", methods=["POST"])

@@ -95,8 +95,6 @@ class ThreadRenderer:
             "reason": _("Begründung:"),
             "replies": _("Antworten"),
             "reply": _("Antworten"),
-            "your_reply": _("Ihre Antwort"),
-            "send": _("Antwort senden"),
             "reopen": _("wieder öffnen"),
             "resolve": _("als erledigt markieren"),
             "edit": _("bearbeiten"),
@@ -255,13 +253,12 @@ class ThreadRenderer:
         in_open_round = self.open_round_id is not None and f.round_id == self.open_round_id
         out = ['<div class="thread-actions">']
         if not f.withdrawn_at and not is_suggestion and (self.can_moderate or in_open_round):
+            # A link, not a form per thread: thousands of text areas made browsers
+            # take seconds to load the page. reply.js opens the form inline.
             out.append(
-                f'<details class="reply-box"><summary>{t["reply"]}</summary>'
-                f'<form method="post" action="{self.urls["reply"].format(id=f.id)}">'
-                f'{self.hidden}<label for="reply-{f.id}">{t["your_reply"]}</label>'
-                f'<textarea id="reply-{f.id}" name="body" rows="3" maxlength="10000" required>'
-                f'</textarea><button type="submit" class="button small">{t["send"]}</button>'
-                "</form></details>"
+                f'<a class="reply-link" href="{self.urls["reply"].format(id=f.id)}'
+                f'?revision_id={self.revision_id}" data-reply-to="{f.id}" '
+                f'aria-describedby="fbh-{f.id}">{t["reply"]}</a>'
             )
         if not is_suggestion and not f.withdrawn_at and (self.can_moderate or mine):
             action = "reopen" if f.status == "resolved" else "resolve"

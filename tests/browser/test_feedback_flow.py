@@ -467,3 +467,69 @@ def test_closed_round_takes_no_more_feedback(
         headers={"X-CSRFToken": csrf_token(page)},
     )
     assert refused.status == 409, refused.text()
+
+
+def test_replying_inline_by_keyboard_and_without_javascript(
+    page: Page,
+    live_server: LiveServer,
+    editor_page: Page,
+    browser: Browser,
+    consultation_with_round: Callable[[str, int], dict[str, int]],
+) -> None:
+    """The thread's "Antworten" link opens the reply form right there (no text area per
+    thread in the page); Escape closes it again; the reply shows in its thread. Without
+    JavaScript the same link leads to the reply page."""
+    log_in(page, live_server, *POLICE)
+    ids = consultation_with_round(EMOJI_DRAFT, api(page, "GET", "/me")["id"])
+    revision_id = ids["revision"]
+    section_id = api(page, "GET", f"/revisions/{revision_id}")["sections"][0]["section_id"]
+    comment = api(
+        page,
+        "POST",
+        f"/revisions/{revision_id}/sections/{section_id}/comments",
+        {"body": "Wer ist mit „Vereine“ gemeint?", "anchor": None},
+    )
+
+    editor_page.goto(f"/revisions/{revision_id}")
+    thread = thread_of(editor_page, comment["id"])
+    expect(thread.locator("textarea")).to_have_count(0)
+    link = thread.get_by_role("link", name="Antworten")
+    link.focus()
+    editor_page.keyboard.press("Enter")
+    box = thread.get_by_label("Ihre Antwort")
+    expect(box).to_be_focused()
+    expect(link).to_be_hidden()
+    axe_check(editor_page)
+    editor_page.keyboard.press("Escape")
+    expect(thread.locator("form.reply-form")).to_have_count(0)
+    expect(link).to_be_focused()
+    link.click()
+    thread.get_by_label("Ihre Antwort").fill("Alle eingetragenen Vereine im Kreis.")
+    submit(editor_page, thread.get_by_role("button", name="Antwort senden"))
+    expect(editor_page.locator(".flash-success")).to_have_text("Ihre Antwort ist gespeichert.")
+    expect(thread_of(editor_page, comment["id"]).locator(".reply")).to_contain_text(
+        "Alle eingetragenen Vereine im Kreis."
+    )
+
+    # The reply page (the no-JS path) passes axe too.
+    editor_page.goto(f"/feedback/{comment['id']}/reply?revision_id={revision_id}")
+    expect(editor_page.locator(".reply")).to_contain_text("Alle eingetragenen Vereine im Kreis.")
+    axe_check(editor_page)
+
+    # Without JavaScript: the link opens the reply page with the thread and the form.
+    # (axe needs JavaScript: no check in this profile.)
+    ctx = browser.new_context(base_url=live_server.url, locale="de-DE", java_script_enabled=False)
+    try:
+        plain = ctx.new_page()
+        plain.goto("/login")
+        plain.get_by_label("E-Mail-Adresse").fill(POLICE[0])
+        plain.get_by_label("Passwort", exact=True).fill(POLICE[1])
+        submit(plain, plain.get_by_role("button", name="Anmelden"))
+        plain.goto(f"/revisions/{revision_id}")
+        thread_of(plain, comment["id"]).get_by_role("link", name="Antworten").click()
+        expect(plain.get_by_role("heading", level=1)).to_contain_text("Antwort auf den Kommentar")
+        plain.get_by_label("Antwort").fill("Danke, dann passt es.")
+        submit(plain, plain.get_by_role("button", name="Antwort senden"))
+        expect(thread_of(plain, comment["id"]).locator(".reply")).to_have_count(2)
+    finally:
+        ctx.close()

@@ -540,8 +540,10 @@ def test_reply_resolve_withdraw_and_edit(site: Site) -> None:
     assert site.count(Reply) == 1
     thread = tree(site.read(w.alice)).xpath(f"//article[@id='fb-{item.id}']")[0]
     assert "Sehe ich auch so." in thread.text_content()
-    # An empty reply is refused with a message, nothing stored.
-    redirect_path(site.post(w.bob, f"/feedback/{item.id}/reply", {"body": "", "revision_id": rid}))
+    # An empty reply is refused with a message on the reply page, nothing stored.
+    response = site.post(w.bob, f"/feedback/{item.id}/reply", {"body": "", "revision_id": rid})
+    assert response.status_code == 422
+    assert "error-summary" in response.get_data(as_text=True)
     assert site.count(Reply) == 1
     # Resolve (editor), reopen (author); others may not.
     redirect_path(site.post(w.editor, f"/feedback/{item.id}/resolve", {"revision_id": rid}))
@@ -578,6 +580,39 @@ def test_reply_resolve_withdraw_and_edit(site: Site) -> None:
     assert site.count(Reply) == 2
 
 
+def test_the_reply_page_is_the_no_javascript_path(site: Site) -> None:
+    """Threads link to a reply page (no text area per thread on the reading view);
+    it shows the thread and the form to those who may answer now, and says why not
+    to the others."""
+    w = site.world
+    round_ = w.open_round(groups=("a", "b"))
+    item = w.comment(w.alice, "2", "Kita", body="Erster Gedanke.")
+    w.db.add(Reply(feedback_id=item.id, author_id=w.editor.id, body="Wir prüfen das."))
+    rid = w.revision.id
+    url = f"/feedback/{item.id}/reply?revision_id={rid}"
+    reading = site.read(w.bob)
+    assert not tree(reading).xpath("//article[contains(@class, 'thread')]//textarea")
+    assert tree(reading).xpath("//template[@id='reply-form-template']//textarea[@name='body']")
+    page = tree(site.get(w.bob, url))
+    assert page.xpath("//blockquote")[0].text_content() == "„Kita“"
+    assert "Erster Gedanke." in page.text_content() and "Wir prüfen das." in page.text_content()
+    [form] = page.xpath("//form[@method='post' and .//textarea[@name='body']]")
+    assert form.xpath(".//input[@name='revision_id']/@value") == [str(rid)]
+    assert page.xpath("//label[@for='body']")
+    response = site.post(w.bob, url, {"body": "Sehe ich auch so.", "revision_id": rid})
+    assert redirect_path(response) == f"/revisions/{rid}#fb-{item.id}"
+    # Once the round is closed: the page says so, and a reply is refused (409).
+    round_service.close_round(w.db, round_.id, actor=w.editor)
+    page = tree(site.get(w.bob, url))
+    assert page.xpath("//p[contains(@class, 'notice-warning')]")
+    assert not page.xpath("//textarea")
+    assert site.post(w.bob, url, {"body": "Zu spät."}).status_code == 409
+    # The editor may still answer; people who cannot see the thread find nothing.
+    assert tree(site.get(w.editor, url)).xpath("//textarea[@name='body']")
+    site.get(w.outsider, url, 404)
+    assert site.count(Reply) == 2
+
+
 def test_thread_actions_match_the_rights(site: Site) -> None:
     w = site.world
     w.open_round()
@@ -586,12 +621,13 @@ def test_thread_actions_match_the_rights(site: Site) -> None:
     assert own.xpath(".//a[contains(@href, '/edit')]") and own.xpath(
         ".//form[contains(@action, '/withdraw')]"
     )
-    assert own.xpath(".//form[contains(@action, '/reply')]")
+    reply_link = f"/feedback/{item.id}/reply?revision_id={w.revision.id}"
+    assert own.xpath(f".//a[@data-reply-to='{item.id}']/@href") == [reply_link]
     other = tree(site.read(w.bob)).xpath(f"//article[@id='fb-{item.id}']")[0]
     assert not other.xpath(".//a[contains(@href, '/edit')]")
     assert not other.xpath(".//form[contains(@action, '/withdraw')]")
     assert not other.xpath(".//form[contains(@action, '/resolve')]")
-    assert other.xpath(".//form[contains(@action, '/reply')]")
+    assert other.xpath(f".//a[@data-reply-to='{item.id}']/@href") == [reply_link]
     editor = tree(site.read(w.editor)).xpath(f"//article[@id='fb-{item.id}']")[0]
     assert editor.xpath(".//form[contains(@action, '/resolve')]")
 
