@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -10,7 +12,7 @@ from flask_login import current_user
 from consult.db import get_session
 from consult.errors import ServiceError
 from consult.services import accounts, permissions
-from consult.web.forms import OrganisationForm, UserForm
+from consult.web.forms import OrganisationForm, UserForm, options
 from consult.web.util import form_error, render_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -21,9 +23,9 @@ def _admins_only() -> None:
     permissions.require(permissions.can_manage_accounts(current_user))
 
 
-def _organisation_choices() -> list[tuple[str, str]]:
+def _organisation_choices() -> list[Any]:
     orgs = accounts.list_organisations(get_session(), actor=current_user)
-    return [("", _("– keine –"))] + [(str(o.id), o.name) for o in orgs if o.is_active]
+    return options([("", _("– keine –"))] + [(str(o.id), o.name) for o in orgs if o.is_active])
 
 
 @bp.route("/organisations", methods=["GET", "POST"])

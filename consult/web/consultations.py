@@ -15,7 +15,7 @@ from consult.models import Role, User
 from consult.services import consultations as service
 from consult.services import diffs, imports, permissions
 from consult.services import revisions as revision_service
-from consult.web.forms import ConsultationForm, ImportForm, MemberForm
+from consult.web.forms import ConsultationForm, ImportForm, MemberForm, options
 from consult.web.util import form_error, render_form
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
@@ -105,7 +105,7 @@ def members(consultation_id: int) -> ResponseReturnValue:
     can_manage = permissions.can_manage_members(db, current_user, consultation)
     form = MemberForm()
     users = db.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name)).all()
-    form.user_id.choices = [(str(u.id), u.label) for u in users]
+    form.user_id.choices = options((str(u.id), u.label) for u in users)
     if request.method == "POST":
         permissions.require(can_manage)
         if form.validate_on_submit():

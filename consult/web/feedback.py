@@ -3,6 +3,8 @@ resolve, edit, withdraw. Every action goes through consult.services.feedback."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -16,7 +18,7 @@ from consult.models import Feedback
 from consult.services import feedback as service
 from consult.services import revisions as revision_service
 from consult.services import rounds as round_service
-from consult.web.forms import EditFeedbackForm, FeedbackForm, ReplyForm
+from consult.web.forms import EditFeedbackForm, FeedbackForm, ReplyForm, options
 from consult.web.threads import suggestion_diff_html
 from consult.web.util import form_error, render_form
 
@@ -37,13 +39,13 @@ def _reading_revision(feedback: Feedback) -> int:
     return int(value) if value.isdigit() else feedback.revision_id
 
 
-def _sentence_choices(body: str) -> list[tuple[str, str]]:
+def _sentence_choices(body: str) -> list[Any]:
     choices = [("", _("– keiner (ganzer Abschnitt oder Zitat unten) –"))]
     for start, end in sentences(body):
         text = body[start:end].replace("\n", " ")
         label = text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1] + "…"
         choices.append((f"{start}:{end}", label))
-    return choices
+    return options(choices)
 
 
 def _anchor_from_form(form: FeedbackForm, body: str) -> tuple[object, str | None]:

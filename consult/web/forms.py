@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -17,9 +20,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from consult.models import OrganisationKind
+
+
+def options(pairs: Iterable[tuple[object, object]]) -> list[Any]:
+    """Select options from (value, label) pairs: WTForms 3.3 deprecates plain tuples
+    (3.4 drops them) in favour of SelectChoice."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
 
 KIND_LABELS = {
     OrganisationKind.MUNICIPALITY: _l("Kommune (Stadt/Gemeinde)"),
@@ -66,7 +77,7 @@ class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     locale = SelectField(
         _l("Sprache"),
-        choices=[("", _l("Standard (Deutsch)")), ("de", "Deutsch"), ("en", "English")],
+        choices=options([("", _l("Standard (Deutsch)")), ("de", "Deutsch"), ("en", "English")]),
         validators=[Optional()],
     )
 
@@ -81,7 +92,9 @@ class TokenForm(FlaskForm):
 
 class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Art"), choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    kind = SelectField(
+        _l("Art"), choices=options((k.value, label) for k, label in KIND_LABELS.items())
+    )
     is_active = BooleanField(_l("Aktiv"), default=True)
 
 
@@ -105,10 +118,12 @@ class ConsultationForm(FlaskForm):
 class ImportForm(FlaskForm):
     source = RadioField(
         _l("Format des Textes"),
-        choices=[
-            ("markdown", _l("Markdown: Überschriften mit #, ## …")),
-            ("paste", _l("Eingefügter Text: nummerierte Überschriften wie „3.2 Bildung“")),
-        ],
+        choices=options(
+            [
+                ("markdown", _l("Markdown: Überschriften mit #, ## …")),
+                ("paste", _l("Eingefügter Text: nummerierte Überschriften wie „3.2 Bildung“")),
+            ]
+        ),
         default="markdown",
     )
     text = TextAreaField(
@@ -130,12 +145,14 @@ class MemberForm(FlaskForm):
     user_id = SelectField(_l("Person"), validators=[DataRequired()])
     role = SelectField(
         _l("Rolle"),
-        choices=[
-            ("editor", _l("Redaktion")),
-            ("participant", _l("Teilnehmende")),
-            ("municipality", _l("Kommune")),
-            ("observer", _l("Beobachtung")),
-        ],
+        choices=options(
+            [
+                ("editor", _l("Redaktion")),
+                ("participant", _l("Teilnehmende")),
+                ("municipality", _l("Kommune")),
+                ("observer", _l("Beobachtung")),
+            ]
+        ),
     )
 
 
@@ -198,11 +215,13 @@ class RoundForm(FlaskForm):
     municipalities = BooleanField(_l("Alle Kommunen einladen (Stellungnahmen)"))
     visibility = SelectField(
         _l("Wer sieht die Beiträge?"),
-        choices=[
-            ("editors", _l("nur die Redaktion (und die Verfasser)")),
-            ("group", _l("auch die Mitglieder des eigenen Arbeitskreises")),
-            ("round", _l("alle Eingeladenen der Runde")),
-        ],
+        choices=options(
+            [
+                ("editors", _l("nur die Redaktion (und die Verfasser)")),
+                ("group", _l("auch die Mitglieder des eigenen Arbeitskreises")),
+                ("round", _l("alle Eingeladenen der Runde")),
+            ]
+        ),
     )
     description = TextAreaField(
         _l("Hinweise für die Beteiligten"), validators=[Optional(), Length(max=10000)]
@@ -228,7 +247,7 @@ class FeedbackForm(FlaskForm):
 
     kind = RadioField(
         _l("Art des Beitrags"),
-        choices=[("comment", _l("Kommentar")), ("suggestion", _l("Änderungsvorschlag"))],
+        choices=options([("comment", _l("Kommentar")), ("suggestion", _l("Änderungsvorschlag"))]),
         default="comment",
     )
     sentence = SelectField(_l("Satz wählen"), validators=[Optional()])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -17,7 +18,7 @@ from consult.services import diffs, permissions
 from consult.services import feedback as feedback_service
 from consult.services import revisions as service
 from consult.services import rounds as round_service
-from consult.web.forms import NewSectionForm, NoteForm, SectionForm
+from consult.web.forms import NewSectionForm, NoteForm, SectionForm, options
 from consult.web.reading import Filters, build_sections
 from consult.web.reading_html import SectionRenderer
 from consult.web.threads import ThreadRenderer
@@ -107,13 +108,13 @@ def edit(revision_id: int) -> ResponseReturnValue:
     )
 
 
-def _position_choices(placements: Sequence[Placement]) -> list[tuple[str, str]]:
+def _position_choices(placements: Sequence[Placement]) -> list[Any]:
     choices = [("end", _("am Ende"))]
     for p in placements:
         label = f"{p.key} {p.version.title}".strip()
         choices.append((f"after:{p.section_id}", _("nach „%(s)s“", s=label)))
         choices.append((f"child:{p.section_id}", _("als Unterabschnitt von „%(s)s“", s=label)))
-    return choices
+    return options(choices)
 
 
 @bp.route("/<int:revision_id>/sections/<int:section_id>/edit", methods=["GET", "POST"])

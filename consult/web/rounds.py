@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -17,7 +18,7 @@ from consult.services import consultations as consultation_service
 from consult.services import permissions
 from consult.services import revisions as revision_service
 from consult.services import rounds as service
-from consult.web.forms import ExtendRoundForm, RoundForm, WorkingGroupForm
+from consult.web.forms import ExtendRoundForm, RoundForm, WorkingGroupForm, options
 from consult.web.util import form_error, render_form
 
 bp = Blueprint("rounds", __name__)
@@ -30,25 +31,25 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=service.BERLIN).astimezone(UTC)
 
 
-def _member_choices(consultation_id: int) -> list[tuple[int, str]]:
+def _member_choices(consultation_id: int) -> list[Any]:
     users = get_session().scalars(
         select(User)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.consultation_id == consultation_id, User.is_active.is_(True))
         .order_by(User.name)
     )
-    return [(u.id, u.label) for u in users]
+    return options((u.id, u.label) for u in users)
 
 
-def _section_choices(consultation_id: int) -> list[tuple[int, str]]:
+def _section_choices(consultation_id: int) -> list[Any]:
     db = get_session()
     latest = revision_service.latest_revision(db, consultation_id)
     if latest is None:
         return []
-    return [
+    return options(
         (p.section_id, f"{p.key} {p.version.title}".strip())
         for p in revision_service.outline(db, latest).placements
-    ]
+    )
 
 
 @bp.route("/consultations/<int:consultation_id>/working-groups", methods=["GET", "POST"])
@@ -91,7 +92,7 @@ def working_groups(consultation_id: int) -> ResponseReturnValue:
         groups=groups,
         form=form,
         can_manage=can_manage,
-        sections=dict(form.section_ids.choices),
+        sections={choice.value: choice.label for choice in form.section_ids.choices},
     )
 
 
@@ -147,9 +148,9 @@ def rounds(consultation_id: int) -> ResponseReturnValue:
         for r in revision_service.list_revisions(db, consultation, actor=current_user)
         if r.status != RevisionStatus.DRAFT.value
     ]
-    form.revision_id.choices = [(r.id, _("Fassung %(n)s", n=r.number)) for r in published]
+    form.revision_id.choices = options((r.id, _("Fassung %(n)s", n=r.number)) for r in published)
     groups = service.list_working_groups(db, consultation.id, actor=current_user)
-    form.working_group_ids.choices = [(g.id, g.name) for g in groups]
+    form.working_group_ids.choices = options((g.id, g.name) for g in groups)
     status = 200
     if request.method == "POST":
         permissions.require(can_manage)
