@@ -306,6 +306,7 @@ def _load_revisions(session: Session, consultation: Consultation, users: dict[st
         actor=editor,
         now=during + timedelta(days=1),
         body="Die Zahl stammt aus dem Zensus 2022; wir ergänzen sie in der nächsten Fassung.",
+        notify=False,  # the demo's people are made up: no e-mails
     )
     feedback.create_comment(
         session,
@@ -384,6 +385,7 @@ def _load_revisions(session: Session, consultation: Consultation, users: dict[st
         comment.id,
         actor=editor,
         body="Geplant ist ein Kreisbudget; Details folgen im Maßnahmenplan.",
+        notify=False,
     )
     feedback.create_suggestion(
         session,

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import expression
 
 from consult.db import Base, UTCDateTime, utcnow
 
@@ -57,6 +58,10 @@ class User(Base):
     session_nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(8))
     #: Preferred interface language ("de" or "en"); None follows the browser.
     locale: Mapped[str | None] = mapped_column(String(8))
+    #: E-mail when someone answers in a thread the user started or answered in.
+    notify_replies: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=expression.true()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

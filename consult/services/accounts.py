@@ -276,9 +276,19 @@ def update_user(
     return user
 
 
-def update_profile(session: Session, *, actor: User, name: object, locale: object = None) -> User:
+def update_profile(
+    session: Session,
+    *,
+    actor: User,
+    name: object,
+    locale: object = None,
+    notify_replies: object = None,
+) -> User:
+    """Name, language and (when given) whether to get an e-mail about replies."""
     actor.name = _clean_name(name, "name", "Name")
     actor.locale = locale if locale in ("de", "en") else None
+    if notify_replies is not None:
+        actor.notify_replies = bool(notify_replies)
     session.flush()
     return actor
 

@@ -21,7 +21,7 @@ from consult.domain.anchoring import (
 )
 from consult.domain.errors import AnchorError
 from consult.domain.textnorm import normalize_text
-from consult.errors import Conflict, Invalid, NotFound
+from consult.errors import Conflict, Invalid, NotFound, ServiceError
 from consult.models import (
     Feedback,
     FeedbackEdit,
@@ -35,7 +35,7 @@ from consult.models import (
     SectionVersion,
     User,
 )
-from consult.services import permissions
+from consult.services import mail, permissions
 from consult.services import revisions as revision_service
 from consult.services import rounds as round_service
 
@@ -525,9 +525,19 @@ def require_can_reply(
 
 
 def reply(
-    session: Session, feedback_id: int, *, actor: object, body: object, now: datetime | None = None
+    session: Session,
+    feedback_id: int,
+    *,
+    actor: object,
+    body: object,
+    now: datetime | None = None,
+    notify: bool = True,
 ) -> Reply:
-    """A reply in the thread. Editors may answer at any time, others while the round is open."""
+    """A reply in the thread. Editors may answer at any time, others while the round is open.
+
+    The thread's author and everyone who answered before get an e-mail (unless they
+    turned that off, or can no longer see the thread).
+    """
     user = permissions.require_user(actor)
     text = clean_text(body, "body", "Die Antwort")
     feedback = get_feedback(session, feedback_id, actor=actor)
@@ -541,7 +551,36 @@ def reply(
     )
     session.add(answer)
     session.flush()
+    if notify:
+        _notify_thread(session, feedback, answer, user)
     return answer
+
+
+def _notify_thread(session: Session, feedback: Feedback, answer: Reply, replier: User) -> None:
+    earlier = session.scalars(
+        select(Reply.author_id).where(Reply.feedback_id == feedback.id, Reply.id != answer.id)
+    )
+    people = dict.fromkeys([feedback.author_id, *earlier])
+    people.pop(replier.id, None)
+    revision = session.get(Revision, feedback.revision_id)
+    assert revision is not None
+    for person_id in people:
+        person = session.get(User, person_id)
+        if person is None or not person.is_active or not person.notify_replies:
+            continue
+        try:
+            get_feedback(session, feedback.id, actor=person)
+        except ServiceError:
+            continue  # no longer allowed to see it (e.g. left the working group)
+        mail.queue_template(
+            session,
+            person,
+            "reply_notice",
+            feedback=feedback,
+            reply=answer,
+            replier=replier,
+            consultation=revision.consultation,
+        )
 
 
 def edit(

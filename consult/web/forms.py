@@ -80,6 +80,10 @@ class ProfileForm(FlaskForm):
         choices=options([("", _l("Standard (Deutsch)")), ("de", "Deutsch"), ("en", "English")]),
         validators=[Optional()],
     )
+    notify_replies = BooleanField(
+        _l("E-Mail, wenn jemand in einer Diskussion antwortet, an der ich beteiligt bin"),
+        default=True,
+    )
 
 
 class TokenForm(FlaskForm):

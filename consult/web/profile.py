@@ -50,7 +50,11 @@ def update() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             accounts.update_profile(
-                get_session(), actor=_me(), name=form.name.data, locale=form.locale.data
+                get_session(),
+                actor=_me(),
+                name=form.name.data,
+                locale=form.locale.data,
+                notify_replies=form.notify_replies.data,
             )
         except ServiceError as exc:
             form_error(form, exc)

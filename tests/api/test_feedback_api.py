@@ -583,7 +583,7 @@ def test_feedback_list_shape(api: Api) -> None:
     suggestion = w.suggest(w.bob, "3", "mehreren", "vielen", reason="Genauer.")
     from consult.services import feedback as feedback_service
 
-    feedback_service.reply(w.db, comment.id, actor=w.editor, body="Danke.")
+    feedback_service.reply(w.db, comment.id, actor=w.editor, body="Danke.", notify=False)
     w.db.commit()
     data = api.feedback(w.anna)
     assert set(data) >= {"comments", "suggestions"}

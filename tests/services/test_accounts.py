@@ -653,6 +653,9 @@ def test_update_profile(db: Session, make_user: Callable[..., User]) -> None:
     assert (user.name, user.locale) == ("Neuer Name", "en")
     accounts.update_profile(db, actor=user, name="Neuer Name", locale="fr")
     assert user.locale is None
+    assert user.notify_replies is True  # on unless turned off; None leaves it
+    accounts.update_profile(db, actor=user, name="Neuer Name", notify_replies=False)
+    assert user.notify_replies is False
     with pytest.raises(Invalid):
         accounts.update_profile(db, actor=user, name=" ")
 

@@ -25,6 +25,7 @@ from consult.models import (
     FeedbackLocation,
     Membership,
     Organisation,
+    OutboxMessage,
     Placement,
     Reply,
     Revision,
@@ -1083,3 +1084,48 @@ def test_rows_leave_the_context_out_and_locating_loads_it(world: World) -> None:
     assert from_row == from_model
     assert from_row.prefix == item.prefix and from_row.suffix == item.suffix
     assert item.prefix and item.suffix
+
+
+def _notices(world: World) -> list[OutboxMessage]:
+    world.db.expire_all()
+    return list(world.db.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_a_reply_notifies_the_thread_but_not_the_replier(world: World) -> None:
+    """The author and everyone who answered before get an e-mail with the reply and a
+    link to it; the replier does not; nor does anyone who turned it off or can no
+    longer see the thread."""
+    world.open_round(visibility="group", groups=("a", "b"))
+    item = world.comment(world.alice, "2", "in der Kita", body="Wie viele Plätze?")
+    before = len(_notices(world))
+    service.reply(world.db, item.id, actor=world.anna, body="Zu wenige <b>sicher</b>.")
+    [notice] = _notices(world)[before:]
+    assert notice.to_address == world.alice.email
+    assert notice.subject == "Neue Antwort von Anna Aydin – Integrationskonzept Kreis Siegtal"
+    assert "Anna Aydin (Elternverein Siegburg) hat in einer Diskussion geantwortet" in (
+        notice.body_text
+    )
+    assert "„in der Kita“" in notice.body_text and "Zu wenige <b>sicher</b>." in notice.body_text
+    assert f"/revisions/{world.revision.id}#fb-{item.id}" in notice.body_text
+    # The editor answers: the author and the earlier replier hear of it.
+    service.reply(world.db, item.id, actor=world.editor, body="Wir klären das.")
+    assert sorted(n.to_address for n in _notices(world)[before + 1 :]) == sorted(
+        [world.alice.email, world.anna.email]
+    )
+    # Alice turned it off; Anna left working group a, so the thread is hidden from her.
+    world.alice.notify_replies = False
+    consultation_service.set_member(
+        world.db,
+        world.consultation.id,
+        world.anna.id,
+        actor=world.editor,
+        role="participant",
+        working_group_ids=[],
+    )
+    count = len(_notices(world))
+    service.reply(world.db, item.id, actor=world.editor, body="Nachtrag.")
+    assert [n.to_address for n in _notices(world)[count:]] == []
+    # The author answers: the editor (who answered before) hears of it, not she herself.
+    world.alice.notify_replies = True
+    service.reply(world.db, item.id, actor=world.alice, body="Danke!")
+    assert [n.to_address for n in _notices(world)[count:]] == [world.editor.email]

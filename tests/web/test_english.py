@@ -195,7 +195,7 @@ def test_profile_page(client: CSRFClient, db: Session, member: User) -> None:
         html,
         "<title>Profile – consult</title>",
         "Your profile",
-        "Name and language",
+        "Name, language and notifications",
         "Language",
         "Default (German)",
         "Change password",

@@ -669,8 +669,8 @@ def test_hostile_feedback_never_reaches_a_page_unescaped(site: Site) -> None:
     suggestion = w.suggest(w.bob, "3", "mehreren", PAYLOAD, reason=PAYLOAD)
     insertion = w.suggest(w.carla, "2", "", PAYLOAD, at=0)
     whole = w.comment(w.anna, "1", None, body=PAYLOAD)
-    feedback_service.reply(w.db, comment.id, actor=w.bob, body=PAYLOAD)
-    feedback_service.reply(w.db, whole.id, actor=w.editor, body=PAYLOAD)
+    feedback_service.reply(w.db, comment.id, actor=w.bob, body=PAYLOAD, notify=False)
+    feedback_service.reply(w.db, whole.id, actor=w.editor, body=PAYLOAD, notify=False)
     round_.description = PAYLOAD
     round_service.extend_round(
         w.db,

@@ -63,6 +63,20 @@ def test_change_name_and_language(me: CSRFClient, db: Session, user: User) -> No
     assert user.locale is None  # follows the browser again
 
 
+def test_reply_notifications_can_be_turned_off_and_on(
+    me: CSRFClient, db: Session, user: User
+) -> None:
+    checkbox = 'input checked id="notify_replies" name="notify_replies" type="checkbox"'
+    assert checkbox in support.page(me.get("/profile/"))  # on by default
+    me.post("/profile/", data={"name": "Petra Profil", "locale": ""})  # unticked
+    db.refresh(user)
+    assert user.notify_replies is False
+    assert checkbox not in support.page(me.get("/profile/"))
+    me.post("/profile/", data={"name": "Petra Profil", "locale": "", "notify_replies": "y"})
+    db.refresh(user)
+    assert user.notify_replies is True
+
+
 def test_invalid_profile_changes_nothing(me: CSRFClient, db: Session) -> None:
     before = support.snapshot(db)
     for data, field, message in [
