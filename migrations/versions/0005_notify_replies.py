@@ -18,15 +18,17 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE on both databases (SQLite 3.35+ drops columns itself): a batch
+# operation would copy and drop "users", which SQLite's enforced foreign keys refuse
+# once other tables point at it.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column(
-                "notify_replies", sa.Boolean(), server_default=sa.true(), nullable=False
-            )
-        )
+    op.add_column(
+        "users",
+        sa.Column("notify_replies", sa.Boolean(), server_default=sa.true(), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("notify_replies")
+    op.drop_column("users", "notify_replies")
