@@ -84,6 +84,9 @@ function livePreview(form, quote) {
 }
 
 function openForm(kind) {
+  // Read the live selection: the last selectionchange may still wait for its frame
+  // (a busy page), and the form must quote what is selected now.
+  onSelection();
   if (!current) return;
   document.querySelectorAll(".annotate-form").forEach((f) => f.remove());
   const { section, anchor } = current;
