@@ -688,6 +688,8 @@ def test_hostile_feedback_never_reaches_a_page_unescaped(site: Site) -> None:
         "edit comment": site.get(w.alice, f"/feedback/{comment.id}/edit"),
         "edit suggestion": site.get(w.bob, f"/feedback/{suggestion.id}/edit"),
         "form": site.get(w.alice, site.form_url("2")),
+        "reply page": site.get(w.alice, f"/feedback/{comment.id}/reply"),
+        "reply page (suggestion)": site.get(w.editor, f"/feedback/{suggestion.id}/reply"),
     }
     # A refused form submission shows the hostile text again, in the textarea.
     refused = site.post(
@@ -699,6 +701,9 @@ def test_hostile_feedback_never_reaches_a_page_unescaped(site: Site) -> None:
     pages["form (refused)"] = refused.get_data(as_text=True)
     refused = site.post(w.alice, f"/feedback/{comment.id}/edit", {"body": ""})
     pages["edit (refused)"] = refused.get_data(as_text=True)
+    refused = site.post(w.alice, f"/feedback/{comment.id}/reply", {"body": PAYLOAD * 2000})
+    assert refused.status_code == 422
+    pages["reply (refused)"] = refused.get_data(as_text=True)
     for name, page in pages.items():
         try:
             assert_safe(page)
