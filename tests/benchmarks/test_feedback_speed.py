@@ -208,10 +208,32 @@ def test_reading_view_with_2000_feedback_items_within_200_ms(
     # own objects, which a server would not hold) is kept out of full collections.
     settle_heap()
     request.addfinalizer(gc.unfreeze)
-    client: CSRFClient = app.test_client()  # type: ignore[assignment]
-    response = client.post("/login", data={"email": setup.editor.email, "password": PASSWORD})
-    assert response.status_code == 302
     url = f"/revisions/{setup.revision.id}"
+    # The editor (every thread with its moderation buttons) and a participant of the
+    # open round (visibility checked per item; selection labels and forms for writing).
+    for who, user in (("editor", setup.editor), ("participant", setup.authors[0])):
+        client: CSRFClient = app.test_client()  # type: ignore[assignment]
+        response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302
+        walls, cpus, page = _time_page(client, url)
+        # Everything is there: a thread and a highlight per item.
+        assert page.count('class="thread ') == FEEDBACK_COUNT
+        highlights = page.count('<mark class="fb-mark"') + page.count('<del class="sg-del"')
+        assert highlights >= FEEDBACK_COUNT
+        size = len(page.encode()) / 1_000_000
+        print(
+            f"\nreading view ({who}), {SECTION_COUNT} sections, {FEEDBACK_COUNT} visible "
+            f"feedback items ({size:.1f} MB HTML): median {_median_ms(walls):.0f} ms wall, "
+            f"{_median_ms(cpus):.0f} ms CPU (fastest {min(walls) * 1000:.0f} ms; "
+            "7 requests after a warm-up)"
+        )
+        # The CPU time is the server's own work; wall time also counts other processes
+        # on a shared machine. Both are printed; the limit applies to the server's time.
+        assert min(_median_ms(walls), _median_ms(cpus)) <= 200, who
+
+
+def _time_page(client: CSRFClient, url: str) -> tuple[list[float], list[float], str]:
+    """Wall and CPU seconds of 7 requests after a warm-up, and the page."""
 
     def fetch() -> tuple[float, float, Any]:
         cpu, wall = time.process_time(), time.perf_counter()
@@ -219,27 +241,15 @@ def test_reading_view_with_2000_feedback_items_within_200_ms(
         return time.perf_counter() - wall, time.process_time() - cpu, response
 
     _, _, first = fetch()  # warm-up (templates, caches)
-    page = first.get_data(as_text=True)
+    page: str = first.get_data(as_text=True)
     assert first.status_code == 200, page[:500]
-    # Everything is there: a thread and a highlight per item.
-    assert page.count('class="thread ') == FEEDBACK_COUNT
-    assert page.count('<mark class="fb-mark"') + page.count('<del class="sg-del"') >= FEEDBACK_COUNT
     walls, cpus = [], []
     for _ in range(7):
         wall, cpu, response = fetch()
         assert response.status_code == 200
         walls.append(wall)
         cpus.append(cpu)
-    size = len(page.encode()) / 1_000_000
-    print(
-        f"\nreading view, {SECTION_COUNT} sections, {FEEDBACK_COUNT} visible feedback items "
-        f"({size:.1f} MB HTML): median {_median_ms(walls):.0f} ms wall, "
-        f"{_median_ms(cpus):.0f} ms CPU (fastest {min(walls) * 1000:.0f} ms; "
-        "7 requests after a warm-up)"
-    )
-    # The CPU time is the server's own work; wall time also counts other processes
-    # on a shared machine. Both are printed; the limit applies to the server's time.
-    assert min(_median_ms(walls), _median_ms(cpus)) <= 200
+    return walls, cpus, page
 
 
 def test_reanchoring_2000_comments_onto_a_new_revision_within_1_s(
