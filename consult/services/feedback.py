@@ -564,10 +564,12 @@ def _notify_thread(session: Session, feedback: Feedback, answer: Reply, replier:
     people.pop(replier.id, None)
     revision = session.get(Revision, feedback.revision_id)
     assert revision is not None
-    for person_id in people:
-        person = session.get(User, person_id)
-        if person is None or not person.is_active or not person.notify_replies:
-            continue
+    wanting = session.scalars(
+        select(User)
+        .where(User.id.in_(list(people)), User.is_active.is_(True), User.notify_replies.is_(True))
+        .order_by(User.id)
+    )
+    for person in wanting:
         try:
             get_feedback(session, feedback.id, actor=person)
         except ServiceError:

@@ -34,8 +34,8 @@ def _back(revision_id: int, feedback_id: int | None = None) -> str:
 
 
 def _reading_revision(feedback: Feedback) -> int:
-    """The revision the user came from (form field), else the feedback's own."""
-    value = request.form.get("revision_id", "")
+    """The revision the user came from (form field or query), else the feedback's own."""
+    value = request.values.get("revision_id", "")
     return int(value) if value.isdigit() else feedback.revision_id
 
 
@@ -140,23 +140,20 @@ def reply(feedback_id: int) -> ResponseReturnValue:
     "Antworten" link opens the same form inline with it (static/js/reply.js)."""
     db = get_session()
     item = service.get_feedback(db, feedback_id, actor=current_user)
-    value = request.values.get("revision_id", "")
-    back = int(value) if value.isdigit() else item.revision_id
+    back = _reading_revision(item)
     form = ReplyForm()
-    status = 200
+    if form.validate_on_submit():
+        service.reply(db, item.id, actor=current_user, body=form.body.data)  # checks the rights
+        flash(_("Ihre Antwort ist gespeichert."), "success")
+        return redirect(_back(back, item.id))
+    status = 422 if form.is_submitted() else 200
     problem: str | None = None
     try:
         service.require_can_reply(db, item, actor=current_user)
     except ServiceError as exc:
-        if request.method == "POST":
-            raise
+        if form.is_submitted():
+            raise  # a refused reply answers 403/409, not a form to fill in again
         problem = exc.message
-    if form.validate_on_submit():
-        service.reply(db, item.id, actor=current_user, body=form.body.data)
-        flash(_("Ihre Antwort ist gespeichert."), "success")
-        return redirect(_back(back, item.id))
-    if form.is_submitted():
-        status = 422
     return render_form(
         "feedback/reply.html",
         status,

@@ -65,7 +65,6 @@ function align() {
 }
 
 if (article) {
-  indexMarks();
   article.addEventListener("click", (event) => {
     const mark = event.target.closest("mark[data-fb], del[data-fb], ins[data-fb]");
     if (!mark || window.getSelection()?.toString()) return;
