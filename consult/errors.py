@@ -6,7 +6,7 @@ from typing import Any
 
 
 class ServiceError(Exception):
-    """Base class: carries a snake_case code and a human (German) message."""
+    """Base class: carries a snake_case code and a message in the reader's language."""
 
     status = 400
     default_code = "bad_request"
@@ -19,11 +19,13 @@ class ServiceError(Exception):
         fields: dict[str, str] | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
+        # Messages may be lazy translations; they are fixed (to the reader's language) here.
+        message = str(message)
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         #: Field name -> message, so forms can tie errors to their inputs.
-        self.fields = fields or {}
+        self.fields = {name: str(text) for name, text in (fields or {}).items()}
         #: Extra machine-readable data for the API error body (e.g. ids).
         self.details = details or {}
 

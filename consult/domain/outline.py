@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from consult.domain.errors import DomainError
+from consult.domain.errors import N_, MessageError
 from consult.domain.textnorm import normalize_text
 
 #: Most sections a draft may have, and longest title.
@@ -27,8 +27,8 @@ _PASTED_HEADING = re.compile(r"^(\d{1,3}(?:\.\d{1,3}){0,5})\.?[ \t]+(\S[^\n]{0,1
 _LIST_ITEM = re.compile(r"^(- |\d{1,3}\. )")
 
 
-class OutlineError(DomainError, ValueError):
-    """The text or the structure of a draft is not acceptable (with a German message)."""
+class OutlineError(MessageError, ValueError):
+    """The text or the structure of a draft is not acceptable (German template + params)."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,9 @@ def check_key(key: str) -> str:
     """A valid key ("", "3", "3.2", "A.1"); raises OutlineError."""
     key = key.strip()
     if key and (len(key) > MAX_KEY or not _KEY.match(key)):
-        raise OutlineError(f"Die Nummer „{key[:40]}“ ist ungültig (erlaubt z. B. „3“ oder „3.2“).")
+        raise OutlineError(
+            N_("Die Nummer „%(key)s“ ist ungültig (erlaubt z. B. „3“ oder „3.2“)."), key=key[:40]
+        )
     return key
 
 
@@ -85,9 +87,11 @@ def check_title(title: str) -> str:
     """A trimmed, non-empty title of at most MAX_TITLE characters; raises OutlineError."""
     title = " ".join(normalize_text(title).split())
     if not title:
-        raise OutlineError("Jeder Abschnitt braucht eine Überschrift.")
+        raise OutlineError(N_("Jeder Abschnitt braucht eine Überschrift."))
     if len(title) > MAX_TITLE:
-        raise OutlineError(f"Eine Überschrift ist zu lang (höchstens {MAX_TITLE} Zeichen).")
+        raise OutlineError(
+            N_("Eine Überschrift ist zu lang (höchstens %(limit)d Zeichen)."), limit=MAX_TITLE
+        )
     return title
 
 
@@ -127,13 +131,15 @@ def parse_markdown(text: str, *, pasted: bool = False) -> list[ParsedSection]:
     """
     text = normalize_text(text)
     if not text.strip():
-        raise OutlineError("Der Text ist leer.")
+        raise OutlineError(N_("Der Text ist leer."))
     lines = text.split("\n")
     headings = _headings(lines, pasted)
     if not headings:
         raise OutlineError(
-            "Keine Überschriften gefunden. Beginnen Sie jeden Abschnitt mit einer Zeile wie "
-            "„# 1 Einleitung“ oder „## 3.2 Handlungsfeld Bildung“."
+            N_(
+                "Keine Überschriften gefunden. Beginnen Sie jeden Abschnitt mit einer Zeile wie "
+                "„# 1 Einleitung“ oder „## 3.2 Handlungsfeld Bildung“."
+            )
         )
     raw: list[tuple[int, str, str, str]] = []  # level, key, title, body
     preamble = normalize_text("\n".join(lines[: headings[0][0]]))
@@ -145,7 +151,7 @@ def parse_markdown(text: str, *, pasted: bool = False) -> list[ParsedSection]:
         body = normalize_text("\n".join(lines[index + 1 : end]))
         raw.append((level, check_key(key), check_title(title or key), body))
     if len(raw) > MAX_SECTIONS:
-        raise OutlineError(f"Zu viele Abschnitte (höchstens {MAX_SECTIONS}).")
+        raise OutlineError(N_("Zu viele Abschnitte (höchstens %(limit)d)."), limit=MAX_SECTIONS)
     parents = parents_from_levels([level for level, *_ in raw])
     depths = depths_of(parents)
     keys = [key for _, key, _, _ in raw]
@@ -173,7 +179,7 @@ def check_unique_keys(keys: Sequence[str]) -> None:
     seen: set[str] = set()
     for key in keys:
         if key and key in seen:
-            raise OutlineError(f"Die Nummer „{key}“ kommt zweimal vor.")
+            raise OutlineError(N_("Die Nummer „%(key)s“ kommt zweimal vor."), key=key)
         seen.add(key)
 
 
@@ -189,16 +195,20 @@ def depths_of(parents: Sequence[int | None]) -> list[int]:
     for index, parent in enumerate(parents):
         if parent is not None and not 0 <= parent < index:
             raise OutlineError(
-                "Ein Abschnitt muss nach seinem übergeordneten Abschnitt stehen "
-                "(keine Zyklen, kein Verweis nach vorn)."
+                N_(
+                    "Ein Abschnitt muss nach seinem übergeordneten Abschnitt stehen "
+                    "(keine Zyklen, kein Verweis nach vorn)."
+                )
             )
         if parent is None:
             stack = []
         else:
             if parent not in stack:
                 raise OutlineError(
-                    "Die Reihenfolge passt nicht zur Gliederung: ein Unterabschnitt steht "
-                    "nicht direkt unter seinem übergeordneten Abschnitt."
+                    N_(
+                        "Die Reihenfolge passt nicht zur Gliederung: ein Unterabschnitt steht "
+                        "nicht direkt unter seinem übergeordneten Abschnitt."
+                    )
                 )
             stack = stack[: stack.index(parent) + 1]
         depths.append(len(stack))
