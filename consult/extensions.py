@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -27,9 +27,14 @@ LOCALES = {"de": "de_DE", "en": "en_GB"}
 
 
 def select_locale() -> str:
-    """The user's chosen language, else the "lang" cookie, else German."""
+    """The user's chosen language (the API token's owner, the logged-in person), else the
+    "lang" cookie, else German."""
     if not has_request_context():
         return LOCALES["de"]
+    # An API request with a token speaks the token owner's language (errors, messages).
+    api_user = g.get("api_user")
+    if api_user is not None and getattr(api_user, "locale", None) in LANGUAGES:
+        return LOCALES[str(api_user.locale)]
     if current_user.is_authenticated and getattr(current_user, "locale", None) in LANGUAGES:
         return LOCALES[str(current_user.locale)]
     chosen = request.cookies.get("lang")

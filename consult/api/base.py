@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, g, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from consult.db import get_session
@@ -30,14 +31,16 @@ def authenticate() -> None:
         return
     header = request.headers.get("Authorization", "")
     if header:
-        scheme, _, raw = header.partition(" ")
+        scheme, _sep, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             raise NotAuthenticated(
-                "Erwartet wird „Authorization: Bearer <Token>“.", code="invalid_token"
+                _("Erwartet wird „Authorization: Bearer <Token>“."), code="invalid_token"
             )
         user = accounts.user_for_api_token(get_session(), raw.strip())
         if user is None:
-            raise NotAuthenticated("Das Token ist ungültig oder widerrufen.", code="invalid_token")
+            raise NotAuthenticated(
+                _("Das Token ist ungültig oder widerrufen."), code="invalid_token"
+            )
         g.api_user = user
         return
     if current_user.is_authenticated:
@@ -45,7 +48,7 @@ def authenticate() -> None:
             csrf.protect()
         g.api_user = current_user._get_current_object()
         return
-    raise NotAuthenticated("Anmeldung erforderlich: bitte ein API-Token senden.")
+    raise NotAuthenticated(_("Anmeldung erforderlich: bitte ein API-Token senden."))
 
 
 def api_user() -> User:
@@ -53,23 +56,27 @@ def api_user() -> User:
     return user
 
 
+def _too_large(limit: int) -> TooLarge:
+    return TooLarge(_("Der Inhalt ist zu groß (höchstens %(limit)d KB).", limit=limit // 1024))
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object. Raises TooLarge (413) or BadRequest (400)."""
     limit = current_app.extensions["consult_settings"].max_json_length
     if request.content_length is not None and request.content_length > limit:
-        raise TooLarge(f"Der Inhalt ist zu groß (höchstens {limit // 1024} KB).")
+        raise _too_large(limit)
     if not request.is_json:
         raise BadRequest(
-            "Erwartet wird JSON (Content-Type: application/json).", code="malformed_json"
+            _("Erwartet wird JSON (Content-Type: application/json)."), code="malformed_json"
         )
     data = request.get_data(cache=True)
     if len(data) > limit:
-        raise TooLarge(f"Der Inhalt ist zu groß (höchstens {limit // 1024} KB).")
+        raise _too_large(limit)
     body = request.get_json(silent=True)
     if body is None:
-        raise BadRequest("Der Inhalt ist kein gültiges JSON.", code="malformed_json")
+        raise BadRequest(_("Der Inhalt ist kein gültiges JSON."), code="malformed_json")
     if not isinstance(body, dict):
-        raise BadRequest("Erwartet wird ein JSON-Objekt.", code="malformed_json")
+        raise BadRequest(_("Erwartet wird ein JSON-Objekt."), code="malformed_json")
     return body
 
 
@@ -84,22 +91,26 @@ def field(
     """One field of a JSON object, type-checked. Raises Invalid (422)."""
     if name not in body or body[name] is None:
         if required:
-            raise Invalid(f"Das Feld „{name}“ fehlt.", code="missing_field", fields={name: "fehlt"})
+            raise Invalid(
+                _("Das Feld „%(name)s“ fehlt.", name=name),
+                code="missing_field",
+                fields={name: _("fehlt")},
+            )
         return default
     value = body[name]
     kinds = kind if isinstance(kind, tuple) else (kind,)
     value_ok = False if isinstance(value, bool) and bool not in kinds else isinstance(value, kinds)
     if not value_ok:
-        expected = " oder ".join(k.__name__ for k in kinds)
+        expected = (" " + _("oder") + " ").join(k.__name__ for k in kinds)
         raise Invalid(
-            f"Das Feld „{name}“ muss vom Typ {expected} sein.",
+            _("Das Feld „%(name)s“ muss vom Typ %(expected)s sein.", name=name, expected=expected),
             code="invalid_field",
-            fields={name: f"erwartet {expected}"},
+            fields={name: _("erwartet %(expected)s", expected=expected)},
         )
     if isinstance(value, int) and not isinstance(value, bool) and value not in INT_RANGE:
         raise Invalid(
-            f"Das Feld „{name}“ liegt außerhalb des erlaubten Bereichs.",
+            _("Das Feld „%(name)s“ liegt außerhalb des erlaubten Bereichs.", name=name),
             code="invalid_field",
-            fields={name: "Zahl zu groß"},
+            fields={name: _("Zahl zu groß")},
         )
     return value

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from consult.api.base import api_user, bp, field, json_body
 from consult.db import get_session
@@ -157,7 +158,7 @@ def create_revision(consultation_id: int) -> ResponseReturnValue:
     note = field(body, "note", str, required=False)
     if "markdown" in body:
         if "sections" in body:
-            raise Invalid("Bitte entweder „markdown“ oder „sections“ senden.", code="ambiguous")
+            raise Invalid(_("Bitte entweder „markdown“ oder „sections“ senden."), code="ambiguous")
         revision = revision_service.create_from_markdown(
             db, consultation_id, actor=api_user(), markdown=field(body, "markdown", str), note=note
         )
@@ -175,13 +176,14 @@ def create_revision(consultation_id: int) -> ResponseReturnValue:
         base = db.get(Revision, base_id)
         if base is None or base.consultation_id != consultation_id:
             raise Invalid(
-                "Die Ausgangsfassung gibt es in diesem Verfahren nicht.",
+                _("Die Ausgangsfassung gibt es in diesem Verfahren nicht."),
                 code="unknown_base_revision",
             )
         revision = revision_service.copy_revision(db, base_id, actor=api_user(), note=note)
     else:
         raise Invalid(
-            "Erwartet wird „markdown“, „sections“ oder „base_revision_id“.", code="missing_field"
+            _("Erwartet wird „markdown“, „sections“ oder „base_revision_id“."),
+            code="missing_field",
         )
     return revision_json(revision), 201
 

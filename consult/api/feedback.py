@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from consult.api.base import api_user, bp, field, json_body
 from consult.db import get_session, utcnow
@@ -219,7 +220,7 @@ def create_comment(revision_id: int, section_id: int) -> ResponseReturnValue:
     body = json_body()
     if "anchor" not in body:
         raise Invalid(
-            "Das Feld „anchor“ fehlt (null für den ganzen Abschnitt).", code="missing_field"
+            _("Das Feld „anchor“ fehlt (null für den ganzen Abschnitt)."), code="missing_field"
         )
     item = service.create_comment(
         get_session(),

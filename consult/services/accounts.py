@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -31,12 +32,15 @@ def _digest(token: str) -> str:
 
 def _clean_name(value: object, field: str, label: str, limit: int = 200) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise Invalid(f"{label} fehlt.", fields={field: f"Bitte {label} angeben."})
+        raise Invalid(
+            _("%(label)s fehlt.", label=label),
+            fields={field: _("Bitte %(label)s angeben.", label=label)},
+        )
     value = " ".join(value.split())
     if len(value) > limit:
         raise Invalid(
-            f"{label} ist zu lang (höchstens {limit} Zeichen).",
-            fields={field: f"Höchstens {limit} Zeichen."},
+            _("%(label)s ist zu lang (höchstens %(limit)d Zeichen).", label=label, limit=limit),
+            fields={field: _("Höchstens %(limit)d Zeichen.", limit=limit)},
         )
     return value
 
@@ -45,8 +49,8 @@ def normalize_email(value: object) -> str:
     """A trimmed e-mail address; raises Invalid when it does not look like one."""
     if not isinstance(value, str) or not EMAIL_RE.match(value.strip()) or len(value) > 254:
         raise Invalid(
-            "Die E-Mail-Adresse ist ungültig.",
-            fields={"email": "Bitte eine gültige E-Mail-Adresse angeben."},
+            _("Die E-Mail-Adresse ist ungültig."),
+            fields={"email": _("Bitte eine gültige E-Mail-Adresse angeben.")},
         )
     return value.strip()
 
@@ -55,20 +59,23 @@ def check_password_rules(password: object, *, email: str | None = None) -> str:
     """The password if it is acceptable; raises Invalid with the reason otherwise."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
-            f"Das Passwort muss mindestens {MIN_PASSWORD_LENGTH} Zeichen lang sein.",
-            fields={"password": f"Mindestens {MIN_PASSWORD_LENGTH} Zeichen."},
+            _(
+                "Das Passwort muss mindestens %(limit)d Zeichen lang sein.",
+                limit=MIN_PASSWORD_LENGTH,
+            ),
+            fields={"password": _("Mindestens %(limit)d Zeichen.", limit=MIN_PASSWORD_LENGTH)},
         )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise Invalid("Das Passwort ist zu lang.", fields={"password": "Zu lang."})
+        raise Invalid(_("Das Passwort ist zu lang."), fields={"password": _("Zu lang.")})
     if email and password.strip().lower() == email.strip().lower():
         raise Invalid(
-            "Das Passwort darf nicht die E-Mail-Adresse sein.",
-            fields={"password": "Nicht die E-Mail-Adresse verwenden."},
+            _("Das Passwort darf nicht die E-Mail-Adresse sein."),
+            fields={"password": _("Nicht die E-Mail-Adresse verwenden.")},
         )
     if len(set(password)) < 4:
         raise Invalid(
-            "Das Passwort ist zu einfach.",
-            fields={"password": "Bitte verschiedene Zeichen verwenden."},
+            _("Das Passwort ist zu einfach."),
+            fields={"password": _("Bitte verschiedene Zeichen verwenden.")},
         )
     return password
 
@@ -82,9 +89,9 @@ def parse_kind(value: object) -> OrganisationKind:
     except ValueError:
         allowed = ", ".join(k.value for k in OrganisationKind)
         raise Invalid(
-            f"Unbekannte Art der Organisation. Erlaubt: {allowed}.",
+            _("Unbekannte Art der Organisation. Erlaubt: %(allowed)s.", allowed=allowed),
             code="invalid_kind",
-            fields={"kind": "Bitte eine Art aus der Liste wählen."},
+            fields={"kind": _("Bitte eine Art aus der Liste wählen.")},
         ) from None
 
 
@@ -97,7 +104,7 @@ def get_organisation(session: Session, organisation_id: int, *, actor: object) -
     permissions.require(permissions.can_list_organisations(actor))
     org = session.get(Organisation, organisation_id)
     if org is None:
-        raise NotFound("Diese Organisation gibt es nicht.")
+        raise NotFound(_("Diese Organisation gibt es nicht."))
     return org
 
 
@@ -106,9 +113,9 @@ def _ensure_unique_org_name(session: Session, name: str, own_id: int | None = No
     existing = session.scalar(query)
     if existing is not None and existing != own_id:
         raise Conflict(
-            "Eine Organisation mit diesem Namen gibt es schon.",
+            _("Eine Organisation mit diesem Namen gibt es schon."),
             code="duplicate_name",
-            fields={"name": "Dieser Name ist schon vergeben."},
+            fields={"name": _("Dieser Name ist schon vergeben.")},
         )
 
 
@@ -117,7 +124,7 @@ def create_organisation(
 ) -> Organisation:
     """Create an organisation. Raises NotPermitted, Invalid, Conflict (name taken)."""
     permissions.require(permissions.can_manage_accounts(actor))
-    clean = _clean_name(name, "name", "Name")
+    clean = _clean_name(name, "name", _("Name"))
     org_kind = parse_kind(kind)
     _ensure_unique_org_name(session, clean)
     org = Organisation(name=clean, kind=org_kind.value, is_active=True)
@@ -137,7 +144,7 @@ def update_organisation(
 ) -> Organisation:
     permissions.require(permissions.can_manage_accounts(actor))
     org = get_organisation(session, organisation_id, actor=actor)
-    clean = _clean_name(name, "name", "Name")
+    clean = _clean_name(name, "name", _("Name"))
     org_kind = parse_kind(kind)
     _ensure_unique_org_name(session, clean, org.id)
     org.name, org.kind, org.is_active = clean, org_kind.value, bool(is_active)
@@ -168,7 +175,7 @@ def get_user(session: Session, user_id: int, *, actor: object) -> User:
     permissions.require(permissions.can_manage_accounts(actor))
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("Diese Person gibt es nicht.")
+        raise NotFound(_("Diese Person gibt es nicht."))
     return user
 
 
@@ -183,9 +190,9 @@ def _organisation_or_invalid(session: Session, organisation_id: object) -> Organ
             org = None
     if org is None:
         raise Invalid(
-            "Diese Organisation gibt es nicht.",
+            _("Diese Organisation gibt es nicht."),
             code="unknown_organisation",
-            fields={"organisation_id": "Bitte eine vorhandene Organisation wählen."},
+            fields={"organisation_id": _("Bitte eine vorhandene Organisation wählen.")},
         )
     return org
 
@@ -209,15 +216,15 @@ def create_user(
     if not system:
         permissions.require(permissions.can_manage_accounts(actor))
     address = normalize_email(email)
-    clean_name = _clean_name(name, "name", "Name")
+    clean_name = _clean_name(name, "name", _("Name"))
     org = _organisation_or_invalid(session, organisation_id)
     if password not in (None, ""):
         check_password_rules(password, email=address)
     if find_user_by_email(session, address) is not None:
         raise Conflict(
-            "Diese E-Mail-Adresse ist schon registriert.",
+            _("Diese E-Mail-Adresse ist schon registriert."),
             code="duplicate_email",
-            fields={"email": "Schon registriert."},
+            fields={"email": _("Schon registriert.")},
         )
     user = User(
         email=address,
@@ -255,16 +262,19 @@ def update_user(
     other = find_user_by_email(session, address)
     if other is not None and other.id != user.id:
         raise Conflict(
-            "Diese E-Mail-Adresse ist schon registriert.",
+            _("Diese E-Mail-Adresse ist schon registriert."),
             code="duplicate_email",
-            fields={"email": "Schon registriert."},
+            fields={"email": _("Schon registriert.")},
         )
     if isinstance(actor, User) and user.id == actor.id and (not is_admin or not is_active):
         raise Conflict(
-            "Sie können sich nicht selbst die Verwaltungsrechte entziehen oder sich deaktivieren.",
+            _(
+                "Sie können sich nicht selbst die Verwaltungsrechte entziehen "
+                "oder sich deaktivieren."
+            ),
             code="self_lockout",
         )
-    user.name = _clean_name(name, "name", "Name")
+    user.name = _clean_name(name, "name", _("Name"))
     user.email, user.email_key = address, address.lower()
     user.organisation = _organisation_or_invalid(session, organisation_id)
     user.is_admin, user.is_active = bool(is_admin), bool(is_active)
@@ -285,7 +295,7 @@ def update_profile(
     notify_replies: object = None,
 ) -> User:
     """Name, language and (when given) whether to get an e-mail about replies."""
-    actor.name = _clean_name(name, "name", "Name")
+    actor.name = _clean_name(name, "name", _("Name"))
     actor.locale = locale if locale in ("de", "en") else None
     if notify_replies is not None:
         actor.notify_replies = bool(notify_replies)
@@ -312,8 +322,8 @@ def change_password(session: Session, *, actor: User, current: str, new: str) ->
     """Raises Invalid when the current password is wrong or the new one too weak."""
     if actor.password_hash is None or not check_password_hash(actor.password_hash, current or ""):
         raise Invalid(
-            "Das bisherige Passwort stimmt nicht.",
-            fields={"current_password": "Stimmt nicht."},
+            _("Das bisherige Passwort stimmt nicht."),
+            fields={"current_password": _("Stimmt nicht.")},
         )
     _set_password(actor, check_password_rules(new, email=actor.email))
     session.flush()
@@ -359,7 +369,7 @@ def check_one_time_token(
     now = now or utcnow()
     if row is None or row.used_at is not None or row.expires_at <= now or not row.user.is_active:
         raise NotFound(
-            "Dieser Link ist ungültig oder abgelaufen. Bitte fordern Sie einen neuen an.",
+            _("Dieser Link ist ungültig oder abgelaufen. Bitte fordern Sie einen neuen an."),
             code="invalid_link",
         )
     return row
@@ -387,7 +397,7 @@ def send_invitation(session: Session, user: User) -> str:
 def reinvite_user(session: Session, user_id: int, *, actor: object) -> str:
     user = get_user(session, user_id, actor=actor)
     if not user.is_active:
-        raise Conflict("Diese Person ist deaktiviert.", code="inactive_user")
+        raise Conflict(_("Diese Person ist deaktiviert."), code="inactive_user")
     return send_invitation(session, user)
 
 
@@ -410,7 +420,7 @@ def create_api_token(session: Session, *, actor: object, name: object) -> tuple[
     """A new token for the actor; the raw token is returned once and never stored."""
     permissions.require(permissions.can_manage_own_tokens(actor))
     assert isinstance(actor, User)
-    label = _clean_name(name or "API-Token", "name", "Bezeichnung", limit=100)
+    label = _clean_name(name or "API-Token", "name", _("Bezeichnung"), limit=100)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=actor.id, name=label, token_hash=_digest(raw), prefix=raw[:10])
     session.add(token)
@@ -432,7 +442,7 @@ def revoke_api_token(session: Session, token_id: int, *, actor: object) -> ApiTo
     permissions.require(permissions.can_manage_own_tokens(actor))
     token = session.get(ApiToken, token_id)
     if token is None or not isinstance(actor, User) or token.user_id != actor.id:
-        raise NotFound("Dieses Token gibt es nicht.")
+        raise NotFound(_("Dieses Token gibt es nicht."))
     token.revoked_at = token.revoked_at or utcnow()
     session.flush()
     return token

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -42,19 +43,21 @@ def get_consultation(session: Session, consultation_id: int, *, actor: object) -
     """A consultation the actor may see; NotFound otherwise."""
     consultation = session.get(Consultation, consultation_id)
     if consultation is None or not permissions.can_view_consultation(session, actor, consultation):
-        raise NotFound("Dieses Beteiligungsverfahren gibt es nicht.")
+        raise NotFound(_("Dieses Beteiligungsverfahren gibt es nicht."))
     return consultation
 
 
 def _clean_title(title: object) -> str:
     if not isinstance(title, str) or not " ".join(title.split()):
-        raise Invalid("Der Titel fehlt.", code="invalid_title", fields={"title": "Bitte angeben."})
+        raise Invalid(
+            _("Der Titel fehlt."), code="invalid_title", fields={"title": _("Bitte angeben.")}
+        )
     clean = " ".join(normalize_text(title).split())
     if len(clean) > TITLE_MAX:
         raise Invalid(
-            f"Der Titel ist zu lang (höchstens {TITLE_MAX} Zeichen).",
+            _("Der Titel ist zu lang (höchstens %(limit)d Zeichen).", limit=TITLE_MAX),
             code="invalid_title",
-            fields={"title": f"Höchstens {TITLE_MAX} Zeichen."},
+            fields={"title": _("Höchstens %(limit)d Zeichen.", limit=TITLE_MAX)},
         )
     return clean
 
@@ -63,13 +66,16 @@ def _clean_description(description: object) -> str:
     if description is None:
         return ""
     if not isinstance(description, str):
-        raise Invalid("Die Beschreibung muss Text sein.", code="invalid_description")
+        raise Invalid(_("Die Beschreibung muss Text sein."), code="invalid_description")
     clean = normalize_text(description)
     if len(clean) > DESCRIPTION_MAX:
         raise Invalid(
-            f"Die Beschreibung ist zu lang (höchstens {DESCRIPTION_MAX} Zeichen).",
+            _(
+                "Die Beschreibung ist zu lang (höchstens %(limit)d Zeichen).",
+                limit=DESCRIPTION_MAX,
+            ),
             code="invalid_description",
-            fields={"description": "Zu lang."},
+            fields={"description": _("Zu lang.")},
         )
     return clean
 
@@ -80,7 +86,7 @@ def create_consultation(
     """A new consultation; the actor becomes its editor. Raises NotPermitted, Invalid."""
     permissions.require(
         permissions.can_create_any_consultation(session, actor),
-        "Beteiligungsverfahren legen die Administration und die Redaktion an.",
+        _("Beteiligungsverfahren legen die Administration und die Redaktion an."),
     )
     user = permissions.require_user(actor)
     consultation = Consultation(
@@ -126,7 +132,9 @@ def parse_role(role: object) -> Role:
     except ValueError:
         allowed = ", ".join(r.value for r in Role)
         raise Invalid(
-            f"Unbekannte Rolle. Erlaubt: {allowed}.", code="invalid_role", fields={"role": allowed}
+            _("Unbekannte Rolle. Erlaubt: %(allowed)s.", allowed=allowed),
+            code="invalid_role",
+            fields={"role": allowed},
         ) from None
 
 
@@ -144,17 +152,17 @@ def set_member(
     consultation = get_consultation(session, consultation_id, actor=actor)
     permissions.require(
         permissions.can_manage_members(session, actor, consultation),
-        "Nur die Redaktion verwaltet die Beteiligten.",
+        _("Nur die Redaktion verwaltet die Beteiligten."),
     )
     new_role = parse_role(role)
     user = session.get(User, user_id)
     if user is None or not user.is_active:
-        raise NotFound("Diese Person gibt es nicht.", code="unknown_user")
+        raise NotFound(_("Diese Person gibt es nicht."), code="unknown_user")
     if new_role is Role.MUNICIPALITY and (
         user.organisation is None or user.organisation.kind != "municipality"
     ):
         raise Invalid(
-            "Die Rolle „Kommune“ setzt voraus, dass die Person zu einer Kommune gehört.",
+            _("Die Rolle „Kommune“ setzt voraus, dass die Person zu einer Kommune gehört."),
             code="not_a_municipality",
         )
     membership = session.scalar(
@@ -191,7 +199,7 @@ def _ensure_other_editor(session: Session, consultation_id: int, user_id: int) -
     )
     if not others:
         raise Conflict(
-            "Ein Verfahren braucht mindestens eine Person in der Redaktion.", code="last_editor"
+            _("Ein Verfahren braucht mindestens eine Person in der Redaktion."), code="last_editor"
         )
 
 
@@ -204,7 +212,7 @@ def remove_member(session: Session, consultation_id: int, user_id: int, *, actor
         )
     )
     if membership is None:
-        raise NotFound("Diese Person ist nicht beteiligt.")
+        raise NotFound(_("Diese Person ist nicht beteiligt."))
     if membership.role == Role.EDITOR.value:
         _ensure_other_editor(session, consultation.id, user_id)
     session.delete(membership)

@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from flask_babel import gettext as _
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
@@ -191,17 +192,19 @@ def compare_revisions(
     """The diff ``against`` -> ``revision`` for the actor. Raises NotFound or Invalid."""
     revision = revision_service.get_revision(session, revision_id, actor=actor)
     if against_id is None or against_id == "":
-        raise Invalid("Bitte eine Vergleichsfassung angeben (?against=…).", code="missing_against")
+        raise Invalid(
+            _("Bitte eine Vergleichsfassung angeben (?against=…)."), code="missing_against"
+        )
     try:
         other_id = int(str(against_id))
     except ValueError:
         raise Invalid(
-            "„against“ muss die Nummer einer Fassung sein.", code="invalid_against"
+            _("„against“ muss die Nummer einer Fassung sein."), code="invalid_against"
         ) from None
     other = revision_service.get_revision(session, other_id, actor=actor)
     if other.consultation_id != revision.consultation_id:
         raise Invalid(
-            "Die Vergleichsfassung gehört zu einem anderen Verfahren.", code="invalid_against"
+            _("Die Vergleichsfassung gehört zu einem anderen Verfahren."), code="invalid_against"
         )
     return compare(session, revision, other)
 

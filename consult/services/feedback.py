@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
@@ -248,27 +250,33 @@ def clean_text(
         return ""
     if not isinstance(value, str):
         raise Invalid(
-            f"{label} fehlt oder ist kein Text.",
+            _("%(label)s fehlt oder ist kein Text.", label=label),
             code=f"invalid_{field}",
-            fields={field: "Bitte angeben."},
+            fields={field: _("Bitte angeben.")},
         )
     text = normalize_text(value) if not allow_empty else value.replace("\r\n", "\n")
     if "\x00" in text:
         # PostgreSQL cannot store NUL in text: refuse it (422), never fail later (500).
         raise Invalid(
-            f"{label} enthält ein unzulässiges Steuerzeichen (NUL).",
+            _("%(label)s enthält ein unzulässiges Steuerzeichen (NUL).", label=label),
             code=f"invalid_{field}",
-            fields={field: "Unzulässiges Zeichen."},
+            fields={field: _("Unzulässiges Zeichen.")},
         )
     if not allow_empty and required and not text.strip():
         raise Invalid(
-            f"{label} ist leer.", code=f"invalid_{field}", fields={field: "Bitte angeben."}
+            _("%(label)s ist leer.", label=label),
+            code=f"invalid_{field}",
+            fields={field: _("Bitte angeben.")},
         )
     if len(text) > MAX_TEXT:
         raise Invalid(
-            f"{label} ist zu lang (höchstens {MAX_TEXT:,} Zeichen).".replace(",", "."),
+            _(
+                "%(label)s ist zu lang (höchstens %(limit)s Zeichen).",
+                label=label,
+                limit=format_decimal(MAX_TEXT),
+            ),
             code=f"invalid_{field}",
-            fields={field: f"Höchstens {MAX_TEXT} Zeichen."},
+            fields={field: _("Höchstens %(limit)d Zeichen.", limit=MAX_TEXT)},
         )
     return text
 
@@ -277,34 +285,44 @@ def parse_anchor(body: str, anchor: object, *, insertion_allowed: bool) -> Ancho
     """An anchor ``{start, end, quote}`` checked against the body. Raises Invalid (422)."""
     if not isinstance(anchor, dict):
         raise Invalid(
-            "„anchor“ muss ein Objekt mit start, end und quote sein (oder null).",
+            _("„anchor“ muss ein Objekt mit start, end und quote sein (oder null)."),
             code="invalid_anchor",
         )
     start, end, quote = anchor.get("start"), anchor.get("end"), anchor.get("quote")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
-        raise Invalid("start und end müssen ganze Zahlen sein.", code="invalid_anchor")
+        raise Invalid(_("start und end müssen ganze Zahlen sein."), code="invalid_anchor")
     if not isinstance(quote, str):
-        raise Invalid("quote muss Text sein.", code="invalid_anchor")
+        raise Invalid(_("quote muss Text sein."), code="invalid_anchor")
     assert isinstance(start, int) and isinstance(end, int)
     if start > end:
-        raise Invalid("start darf nicht hinter end liegen.", code="invalid_anchor")
+        raise Invalid(_("start darf nicht hinter end liegen."), code="invalid_anchor")
     if start < 0 or end > len(body):
         raise Invalid(
-            f"Die Textstelle {start}–{end} liegt außerhalb des Abschnitts ({len(body)} Zeichen).",
+            _(
+                "Die Textstelle %(start)d–%(end)d liegt außerhalb des Abschnitts "
+                "(%(length)d Zeichen).",
+                start=start,
+                end=end,
+                length=len(body),
+            ),
             code="anchor_out_of_range",
         )
     if start == end and not insertion_allowed:
         raise Invalid(
-            "Ein Kommentar braucht eine markierte Textstelle (start < end) oder "
-            "anchor: null für den ganzen Abschnitt.",
+            _(
+                "Ein Kommentar braucht eine markierte Textstelle (start < end) oder "
+                "anchor: null für den ganzen Abschnitt."
+            ),
             code="invalid_anchor",
         )
     try:
         return validate_anchor(body, start, end, quote)
     except AnchorError:
         raise Invalid(
-            "Das Zitat stimmt nicht mit dem Text an dieser Stelle überein. Wurde der "
-            "Text inzwischen geändert? Bitte laden Sie die Seite neu.",
+            _(
+                "Das Zitat stimmt nicht mit dem Text an dieser Stelle überein. Wurde der "
+                "Text inzwischen geändert? Bitte laden Sie die Seite neu."
+            ),
             code="quote_mismatch",
         ) from None
 
@@ -316,19 +334,19 @@ def anchor_from_quote(body: str, quote: str) -> Anchor:
     """
     phrase = normalize_text(quote).strip()
     if not phrase:
-        raise Invalid("Das Zitat ist leer.", code="invalid_quote", fields={"quote": "Leer."})
+        raise Invalid(_("Das Zitat ist leer."), code="invalid_quote", fields={"quote": _("Leer.")})
     first = body.find(phrase)
     if first < 0:
         raise Invalid(
-            "Diese Textstelle steht nicht im Abschnitt. Bitte kopieren Sie sie genau.",
+            _("Diese Textstelle steht nicht im Abschnitt. Bitte kopieren Sie sie genau."),
             code="quote_not_found",
-            fields={"quote": "Nicht im Abschnitt gefunden."},
+            fields={"quote": _("Nicht im Abschnitt gefunden.")},
         )
     if body.find(phrase, first + 1) >= 0:
         raise Invalid(
-            "Diese Textstelle kommt mehrfach vor. Bitte zitieren Sie etwas mehr Text.",
+            _("Diese Textstelle kommt mehrfach vor. Bitte zitieren Sie etwas mehr Text."),
             code="quote_ambiguous",
-            fields={"quote": "Kommt mehrfach vor."},
+            fields={"quote": _("Kommt mehrfach vor.")},
         )
     return make_anchor(body, first, first + len(phrase))
 
@@ -340,7 +358,7 @@ def _placement(session: Session, revision: Revision, section_id: int) -> Placeme
         .options(joinedload(Placement.version))
     )
     if placement is None:
-        raise NotFound("Diesen Abschnitt gibt es in dieser Fassung nicht.")
+        raise NotFound(_("Diesen Abschnitt gibt es in dieser Fassung nicht."))
     return placement
 
 
@@ -369,7 +387,8 @@ def _new_feedback(
     elif anchor is None:
         if kind is FeedbackKind.SUGGESTION:
             raise Invalid(
-                "Ein Änderungsvorschlag braucht eine Textstelle (anchor).", code="invalid_anchor"
+                _("Ein Änderungsvorschlag braucht eine Textstelle (anchor)."),
+                code="invalid_anchor",
             )
         located = None
     else:
@@ -412,8 +431,8 @@ def create_comment(
     ``quote`` (forms without JavaScript) anchors on a phrase typed by hand. Raises
     NotFound, NotPermitted (not invited), Conflict (round not open), Invalid.
     """
-    text = clean_text(body, "body", "Der Kommentar")
-    feedback, _ = _new_feedback(
+    text = clean_text(body, "body", _("Der Kommentar"))
+    feedback, _body_text = _new_feedback(
         session,
         revision_id,
         section_id,
@@ -442,9 +461,9 @@ def create_suggestion(
     now: datetime | None = None,
 ) -> Feedback:
     """A proposed replacement of a range (insertion: start == end; deletion: "")."""
-    new_text = clean_text(replacement, "replacement", "Der neue Text", allow_empty=True)
-    why = clean_text(reason, "reason", "Die Begründung", required=False)
-    feedback, _ = _new_feedback(
+    new_text = clean_text(replacement, "replacement", _("Der neue Text"), allow_empty=True)
+    why = clean_text(reason, "reason", _("Die Begründung"), required=False)
+    feedback, _body_text = _new_feedback(
         session,
         revision_id,
         section_id,
@@ -456,9 +475,9 @@ def create_suggestion(
     )
     if feedback.quote == new_text:
         raise Invalid(
-            "Der Vorschlag ändert nichts am Text.",
+            _("Der Vorschlag ändert nichts am Text."),
             code="no_change",
-            fields={"replacement": "Bitte den Text ändern."},
+            fields={"replacement": _("Bitte den Text ändern.")},
         )
     feedback.replacement = new_text
     feedback.body = why
@@ -473,7 +492,7 @@ def get_feedback(
     """Feedback the actor may see; NotFound otherwise (also for the other kind)."""
     feedback = session.get(Feedback, feedback_id)
     if feedback is None or (kind is not None and feedback.kind != kind.value):
-        raise NotFound("Diesen Beitrag gibt es nicht.")
+        raise NotFound(_("Diesen Beitrag gibt es nicht."))
     consultation = session.get(Revision, feedback.revision_id)
     assert consultation is not None
     viewer = permissions.feedback_viewer(session, actor, consultation.consultation)
@@ -486,7 +505,7 @@ def get_feedback(
         visibility=round_.visibility,
         round_group_ids=set(round_.working_group_ids),
     ) or (feedback.withdrawn_at is not None and not _is_author_or_editor(viewer, feedback)):
-        raise NotFound("Diesen Beitrag gibt es nicht.")
+        raise NotFound(_("Diesen Beitrag gibt es nicht."))
     return feedback
 
 
@@ -499,7 +518,7 @@ def _require_open_round(session: Session, feedback: Feedback, now: datetime | No
     assert round_ is not None
     if round_.status_at(now or utcnow()) != "open":
         raise Conflict(
-            "Die Beteiligungsrunde ist beendet; Beiträge lassen sich nicht mehr ändern.",
+            _("Die Beteiligungsrunde ist beendet; Beiträge lassen sich nicht mehr ändern."),
             code="round_closed",
         )
 
@@ -517,11 +536,11 @@ def require_can_reply(
         assert round_ is not None
         permissions.require(
             permissions.can_give_feedback(session, user, round_),
-            "Sie sind zu dieser Beteiligungsrunde nicht eingeladen.",
+            _("Sie sind zu dieser Beteiligungsrunde nicht eingeladen."),
         )
         _require_open_round(session, feedback, now)
     if feedback.withdrawn_at is not None:
-        raise Conflict("Der Beitrag wurde zurückgezogen.", code="withdrawn")
+        raise Conflict(_("Der Beitrag wurde zurückgezogen."), code="withdrawn")
 
 
 def reply(
@@ -539,7 +558,7 @@ def reply(
     turned that off, or can no longer see the thread).
     """
     user = permissions.require_user(actor)
-    text = clean_text(body, "body", "Die Antwort")
+    text = clean_text(body, "body", _("Die Antwort"))
     feedback = get_feedback(session, feedback_id, actor=actor)
     require_can_reply(session, feedback, actor=user, now=now)
     answer = Reply(
@@ -599,22 +618,24 @@ def edit(
     feedback = get_feedback(session, feedback_id, actor=actor)
     permissions.require(
         feedback.author_id == user.id,
-        "Nur die Verfasserin oder der Verfasser kann einen Beitrag bearbeiten.",
+        _("Nur die Verfasserin oder der Verfasser kann einen Beitrag bearbeiten."),
     )
     _require_open_round(session, feedback, now)
     if feedback.withdrawn_at is not None or feedback.status not in ("open",):
-        raise Conflict("Dieser Beitrag kann nicht mehr bearbeitet werden.", code="not_editable")
+        raise Conflict(_("Dieser Beitrag kann nicht mehr bearbeitet werden."), code="not_editable")
     is_suggestion = feedback.kind == FeedbackKind.SUGGESTION.value
     new_body = feedback.body
     if body is not _UNSET:
-        new_body = clean_text(body, "body", "Der Text", required=not is_suggestion)
+        new_body = clean_text(body, "body", _("Der Text"), required=not is_suggestion)
     new_replacement = feedback.replacement
     if replacement is not _UNSET:
         if not is_suggestion:
-            raise Invalid("Ein Kommentar hat keinen neuen Text.", code="invalid_replacement")
-        new_replacement = clean_text(replacement, "replacement", "Der neue Text", allow_empty=True)
+            raise Invalid(_("Ein Kommentar hat keinen neuen Text."), code="invalid_replacement")
+        new_replacement = clean_text(
+            replacement, "replacement", _("Der neue Text"), allow_empty=True
+        )
         if new_replacement == feedback.quote:
-            raise Invalid("Der Vorschlag ändert nichts am Text.", code="no_change")
+            raise Invalid(_("Der Vorschlag ändert nichts am Text."), code="no_change")
     if new_body == feedback.body and new_replacement == feedback.replacement:
         return feedback
     stamp = now or utcnow()
@@ -639,12 +660,12 @@ def withdraw(
     feedback = get_feedback(session, feedback_id, actor=actor)
     permissions.require(
         feedback.author_id == user.id,
-        "Nur die Verfasserin oder der Verfasser kann einen Beitrag zurückziehen.",
+        _("Nur die Verfasserin oder der Verfasser kann einen Beitrag zurückziehen."),
     )
     if feedback.withdrawn_at is not None:
-        raise Conflict("Der Beitrag ist schon zurückgezogen.", code="withdrawn")
+        raise Conflict(_("Der Beitrag ist schon zurückgezogen."), code="withdrawn")
     if feedback.status not in ("open", "resolved"):
-        raise Conflict("Über diesen Vorschlag ist schon entschieden.", code="decided")
+        raise Conflict(_("Über diesen Vorschlag ist schon entschieden."), code="decided")
     _require_open_round(session, feedback, now)
     feedback.withdrawn_at = now or utcnow()
     if feedback.kind == FeedbackKind.SUGGESTION.value:
@@ -669,10 +690,10 @@ def set_resolved(
     permissions.require(
         feedback.author_id == user.id
         or permissions.can_moderate_feedback(session, user, revision.consultation),
-        "Nur die Redaktion und die Verfasserin oder der Verfasser können das.",
+        _("Nur die Redaktion und die Verfasserin oder der Verfasser können das."),
     )
     if feedback.withdrawn_at is not None:
-        raise Conflict("Der Kommentar wurde zurückgezogen.", code="withdrawn")
+        raise Conflict(_("Der Kommentar wurde zurückgezogen."), code="withdrawn")
     feedback.status = "resolved" if resolved else "open"
     feedback.resolved_at = (now or utcnow()) if resolved else None
     session.flush()

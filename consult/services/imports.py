@@ -7,6 +7,8 @@ import re
 import zipfile
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+
 from consult.errors import Invalid, TooLarge
 
 if TYPE_CHECKING:
@@ -58,11 +60,13 @@ def docx_to_markdown(data: bytes) -> str:
     bytes are not a DOCX.
     """
     if len(data) > MAX_DOCX:
-        raise TooLarge(f"Die Datei ist zu groß (höchstens {MAX_DOCX // (1024 * 1024)} MB).")
+        raise TooLarge(
+            _("Die Datei ist zu groß (höchstens %(limit)d MB).", limit=MAX_DOCX // (1024 * 1024))
+        )
     not_docx = Invalid(
-        "Die Datei ist kein Word-Dokument im DOCX-Format.",
+        _("Die Datei ist kein Word-Dokument im DOCX-Format."),
         code="not_docx",
-        fields={"file": "Bitte eine .docx-Datei wählen."},
+        fields={"file": _("Bitte eine .docx-Datei wählen.")},
     )
     if not data.startswith(b"PK\x03\x04"):
         raise not_docx
@@ -73,7 +77,10 @@ def docx_to_markdown(data: bytes) -> str:
             unpacked = sum(info.file_size for info in archive.infolist())
         if unpacked > MAX_UNPACKED:
             raise TooLarge(
-                f"Die Datei ist entpackt zu groß (höchstens {MAX_UNPACKED // (1024 * 1024)} MB)."
+                _(
+                    "Die Datei ist entpackt zu groß (höchstens %(limit)d MB).",
+                    limit=MAX_UNPACKED // (1024 * 1024),
+                )
             )
         import docx
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,16 +37,16 @@ def is_public_endpoint(endpoint: str | None) -> bool:
     return endpoint in PUBLIC_ENDPOINTS or endpoint.startswith("api.")
 
 
-def require(allowed: bool, message: str = "Dafür fehlt Ihnen die Berechtigung.") -> None:
-    """Raise NotPermitted unless ``allowed``."""
+def require(allowed: bool, message: str | None = None) -> None:
+    """Raise NotPermitted unless ``allowed`` (with ``message``, else a general one)."""
     if not allowed:
-        raise NotPermitted(message)
+        raise NotPermitted(message or _("Dafür fehlt Ihnen die Berechtigung."))
 
 
 def require_user(user: Any) -> User:
     """The acting user; raises NotAuthenticated for anonymous or inactive users."""
     if not isinstance(user, User) or not user.is_active:
-        raise NotAuthenticated("Bitte melden Sie sich an.")
+        raise NotAuthenticated(_("Bitte melden Sie sich an."))
     return user
 
 

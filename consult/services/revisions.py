@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -71,8 +73,13 @@ class Outline:
     placements: list[Placement] = field(default_factory=list)
 
 
+def _outline_message(exc: OutlineError) -> str:
+    """The message of an OutlineError in the reader's language."""
+    return str(_(exc.template, **exc.params))
+
+
 def _invalid(exc: OutlineError) -> Invalid:
-    return Invalid(str(exc), code="invalid_outline")
+    return Invalid(_outline_message(exc), code="invalid_outline")
 
 
 def _actor_user(actor: object) -> User:
@@ -86,7 +93,7 @@ def get_revision(session: Session, revision_id: int, *, actor: object) -> Revisi
     """A revision the actor may read; NotFound otherwise (no hint that it exists)."""
     revision = session.get(Revision, revision_id)
     if revision is None or not permissions.can_read_revision(session, actor, revision):
-        raise NotFound("Diese Fassung gibt es nicht oder Sie dürfen sie nicht sehen.")
+        raise NotFound(_("Diese Fassung gibt es nicht oder Sie dürfen sie nicht sehen."))
     return revision
 
 
@@ -141,23 +148,37 @@ def current_draft(session: Session, consultation_id: int) -> Revision | None:
 def _editable_consultation(session: Session, consultation_id: int, actor: object) -> Consultation:
     consultation = session.get(Consultation, consultation_id)
     if consultation is None or not permissions.can_view_consultation(session, actor, consultation):
-        raise NotFound("Dieses Beteiligungsverfahren gibt es nicht.")
+        raise NotFound(_("Dieses Beteiligungsverfahren gibt es nicht."))
     permissions.require(
         permissions.can_edit_consultation(session, actor, consultation),
-        "Nur die Redaktion darf Fassungen anlegen und bearbeiten.",
+        _("Nur die Redaktion darf Fassungen anlegen und bearbeiten."),
     )
     return consultation
 
 
-def _clean_body(body: object, where: str = "") -> str:
+def _clean_body(body: object, n: int | None = None) -> str:
+    """The normalised body; ``n`` is the entry's number in an API section list, if any."""
     if not isinstance(body, str):
-        raise Invalid(f"Der Text{where} fehlt oder ist kein Text.", code="invalid_body")
+        if n is None:
+            message = _("Der Text fehlt oder ist kein Text.")
+        else:
+            message = _("Der Text (Abschnitt Nr. %(n)d der Liste) fehlt oder ist kein Text.", n=n)
+        raise Invalid(message, code="invalid_body")
     text = normalize_text(body)
     if len(text) > MAX_BODY:
-        raise Invalid(
-            f"Der Text{where} ist zu lang (höchstens {MAX_BODY:,} Zeichen).".replace(",", "."),
-            code="body_too_long",
-        )
+        if n is None:
+            message = _(
+                "Der Text ist zu lang (höchstens %(limit)s Zeichen).",
+                limit=format_decimal(MAX_BODY),
+            )
+        else:
+            message = _(
+                "Der Text (Abschnitt Nr. %(n)d der Liste) ist zu lang "
+                "(höchstens %(limit)s Zeichen).",
+                n=n,
+                limit=format_decimal(MAX_BODY),
+            )
+        raise Invalid(message, code="body_too_long")
     return text
 
 
@@ -165,10 +186,13 @@ def _clean_note(note: object) -> str:
     if note is None:
         return ""
     if not isinstance(note, str):
-        raise Invalid("Die Notiz muss Text sein.", code="invalid_note")
+        raise Invalid(_("Die Notiz muss Text sein."), code="invalid_note")
     note = normalize_text(note)
     if len(note) > MAX_NOTE:
-        raise Invalid(f"Die Notiz ist zu lang (höchstens {MAX_NOTE} Zeichen).", code="invalid_note")
+        raise Invalid(
+            _("Die Notiz ist zu lang (höchstens %(limit)d Zeichen).", limit=MAX_NOTE),
+            code="invalid_note",
+        )
     return note
 
 
@@ -178,11 +202,12 @@ def _base_revision(
     if base_revision_id is None:
         return None
     if not isinstance(base_revision_id, int) or isinstance(base_revision_id, bool):
-        raise Invalid("base_revision_id muss eine Zahl sein.", code="invalid_base_revision")
+        raise Invalid(_("base_revision_id muss eine Zahl sein."), code="invalid_base_revision")
     base = session.get(Revision, base_revision_id)
     if base is None or base.consultation_id != consultation.id:
         raise Invalid(
-            "Die Ausgangsfassung gibt es in diesem Verfahren nicht.", code="unknown_base_revision"
+            _("Die Ausgangsfassung gibt es in diesem Verfahren nicht."),
+            code="unknown_base_revision",
         )
     return base
 
@@ -190,13 +215,16 @@ def _base_revision(
 def _validate_items(items: Sequence[Item]) -> list[int]:
     """Depths of the items; raises Invalid for empty lists, twice-used ids, bad trees."""
     if not items:
-        raise Invalid("Eine Fassung braucht mindestens einen Abschnitt.", code="no_sections")
+        raise Invalid(_("Eine Fassung braucht mindestens einen Abschnitt."), code="no_sections")
     seen: set[int] = set()
     for item in items:
         if item.section_id is not None:
             if item.section_id in seen:
                 raise Invalid(
-                    f"Der Abschnitt {item.section_id} ist zweimal aufgeführt.",
+                    _(
+                        "Der Abschnitt %(section_id)s ist zweimal aufgeführt.",
+                        section_id=item.section_id,
+                    ),
                     code="duplicate_section",
                 )
             seen.add(item.section_id)
@@ -252,7 +280,11 @@ def _resolve_sections(
         section = known.get(sid)
         if section is None or section.consultation_id != consultation.id:
             raise Invalid(
-                f"Den Abschnitt {sid} gibt es in diesem Verfahren nicht.", code="unknown_section"
+                _(
+                    "Den Abschnitt %(section_id)s gibt es in diesem Verfahren nicht.",
+                    section_id=sid,
+                ),
+                code="unknown_section",
             )
     # The version each known section had last: in the base, else its newest version.
     current: dict[int, SectionVersion] = {}
@@ -336,8 +368,11 @@ def build_revision(
     draft = current_draft(session, consultation.id)
     if draft is not None:
         raise Conflict(
-            f"Es gibt schon einen Entwurf (Fassung {draft.number}). Veröffentlichen oder "
-            "bearbeiten Sie ihn, bevor Sie eine neue Fassung anlegen.",
+            _(
+                "Es gibt schon einen Entwurf (Fassung %(n)s). Veröffentlichen oder "
+                "bearbeiten Sie ihn, bevor Sie eine neue Fassung anlegen.",
+                n=draft.number,
+            ),
             code="draft_exists",
             details={"draft_revision_id": draft.id},
         )
@@ -359,7 +394,7 @@ def build_revision(
             session.flush()
     except IntegrityError:
         raise Conflict(
-            "Gleichzeitig wurde eine andere Fassung angelegt. Bitte laden Sie neu.",
+            _("Gleichzeitig wurde eine andere Fassung angelegt. Bitte laden Sie neu."),
             code="concurrent_revision",
         ) from None
     _write_placements(session, revision, items, sections, versions, depths)
@@ -407,18 +442,26 @@ def items_from_parsed(
 def parse_import(text: object, *, pasted: bool = False) -> list[ParsedSection]:
     """Parse imported Markdown or pasted text. Raises Invalid or TooLarge."""
     if not isinstance(text, str):
-        raise Invalid("Der Text fehlt.", code="invalid_markdown")
+        raise Invalid(_("Der Text fehlt."), code="invalid_markdown")
     if len(text) > MAX_IMPORT:
-        raise TooLarge(f"Der Text ist zu lang (höchstens {MAX_IMPORT // 1000}000 Zeichen).")
+        raise TooLarge(
+            _(
+                "Der Text ist zu lang (höchstens %(limit)s Zeichen).",
+                limit=format_decimal(MAX_IMPORT),
+            )
+        )
     try:
         parsed = parse_markdown(text, pasted=pasted)
     except OutlineError as exc:
-        raise Invalid(str(exc), code="invalid_markdown") from None
+        raise Invalid(_outline_message(exc), code="invalid_markdown") from None
     for section in parsed:
         if len(section.body) > MAX_BODY:
             raise Invalid(
-                f"Der Abschnitt „{section.key or section.title}“ ist zu lang "
-                f"(höchstens {MAX_BODY:,} Zeichen).".replace(",", "."),
+                _(
+                    "Der Abschnitt „%(section)s“ ist zu lang (höchstens %(limit)s Zeichen).",
+                    section=section.key or section.title,
+                    limit=format_decimal(MAX_BODY),
+                ),
                 code="body_too_long",
             )
     return parsed
@@ -446,43 +489,68 @@ def create_from_markdown(
 def items_from_payload(sections: object) -> list[Item]:
     """Items from the API's section list (API.md). Raises Invalid with the offending entry."""
     if not isinstance(sections, list):
-        raise Invalid("„sections“ muss eine Liste sein.", code="invalid_sections")
+        raise Invalid(_("„sections“ muss eine Liste sein."), code="invalid_sections")
     if len(sections) > MAX_SECTIONS:
-        raise Invalid(f"Zu viele Abschnitte (höchstens {MAX_SECTIONS}).", code="too_many_sections")
+        raise Invalid(
+            _("Zu viele Abschnitte (höchstens %(limit)d).", limit=MAX_SECTIONS),
+            code="too_many_sections",
+        )
     items: list[Item] = []
     parent_keys: list[str | None] = []
     parent_ids: dict[int, int] = {}
     for n, entry in enumerate(sections, start=1):
-        where = f" (Abschnitt Nr. {n} der Liste)"
         if not isinstance(entry, dict):
-            raise Invalid(f"Jeder Abschnitt muss ein Objekt sein{where}.", code="invalid_sections")
+            raise Invalid(
+                _("Jeder Abschnitt muss ein Objekt sein (Abschnitt Nr. %(n)d der Liste).", n=n),
+                code="invalid_sections",
+            )
         section_id = entry.get("section_id")
         if section_id is not None and (
             not isinstance(section_id, int) or isinstance(section_id, bool)
         ):
-            raise Invalid(f"section_id muss eine Zahl sein{where}.", code="invalid_sections")
+            raise Invalid(
+                _("section_id muss eine Zahl sein (Abschnitt Nr. %(n)d der Liste).", n=n),
+                code="invalid_sections",
+            )
         key = entry.get("key", "")
         title = entry.get("title")
         if not isinstance(key, str) or not isinstance(title, str):
-            raise Invalid(f"key und title müssen Text sein{where}.", code="invalid_sections")
+            raise Invalid(
+                _("key und title müssen Text sein (Abschnitt Nr. %(n)d der Liste).", n=n),
+                code="invalid_sections",
+            )
         try:
             key = check_key(key)
             title = check_title(title)
         except OutlineError as exc:
-            raise Invalid(f"{exc}{where}", code="invalid_sections") from None
-        body = _clean_body(entry.get("body", ""), where)
+            raise Invalid(
+                _(
+                    "%(message)s (Abschnitt Nr. %(n)d der Liste)",
+                    message=_outline_message(exc),
+                    n=n,
+                ),
+                code="invalid_sections",
+            ) from None
+        body = _clean_body(entry.get("body", ""), n)
         parent_section_id = entry.get("parent_section_id")
         if parent_section_id is not None:
             if not isinstance(parent_section_id, int) or isinstance(parent_section_id, bool):
                 raise Invalid(
-                    f"parent_section_id muss eine Zahl sein{where}.", code="invalid_sections"
+                    _(
+                        "parent_section_id muss eine Zahl sein (Abschnitt Nr. %(n)d der Liste).",
+                        n=n,
+                    ),
+                    code="invalid_sections",
                 )
             parent_ids[n - 1] = parent_section_id
             parent_key = None
         elif "parent_key" in entry:
             parent_key = entry["parent_key"]
             if parent_key is not None and not isinstance(parent_key, str):
-                raise Invalid(f"parent_key muss Text sein{where}.", code="invalid_sections")
+                raise Invalid(
+                    _("parent_key muss Text sein (Abschnitt Nr. %(n)d der Liste).", n=n),
+                    code="invalid_sections",
+                )
         else:
             parent_key = parent_key_of(key) if key else None
         parent_keys.append(parent_key or None)
@@ -494,14 +562,21 @@ def items_from_payload(sections: object) -> list[Item]:
         parent = index_of_key.get(parent_key)
         if parent is None:
             raise Invalid(
-                f"Den übergeordneten Abschnitt „{parent_key}“ von "
-                f"„{items[i].key or items[i].title}“ gibt es in der Liste nicht.",
+                _(
+                    "Den übergeordneten Abschnitt „%(parent)s“ von „%(section)s“ gibt es in der "
+                    "Liste nicht.",
+                    parent=parent_key,
+                    section=items[i].key or items[i].title,
+                ),
                 code="unknown_parent",
             )
         if parent == i:
             raise Invalid(
-                f"Der Abschnitt „{items[i].key}“ kann nicht sein eigener übergeordneter "
-                "Abschnitt sein.",
+                _(
+                    "Der Abschnitt „%(key)s“ kann nicht sein eigener übergeordneter "
+                    "Abschnitt sein.",
+                    key=items[i].key,
+                ),
                 code="parent_cycle",
             )
         items[i].parent = parent
@@ -510,13 +585,17 @@ def items_from_payload(sections: object) -> list[Item]:
         parent = index_of_id.get(parent_id)
         if parent is None:
             raise Invalid(
-                f"Den übergeordneten Abschnitt {parent_id} von „{items[i].key or items[i].title}“ "
-                "gibt es in der Liste nicht.",
+                _(
+                    "Den übergeordneten Abschnitt %(parent)s von „%(section)s“ gibt es in der "
+                    "Liste nicht.",
+                    parent=parent_id,
+                    section=items[i].key or items[i].title,
+                ),
                 code="unknown_parent",
             )
         if parent == i:
             raise Invalid(
-                "Ein Abschnitt kann nicht sein eigener übergeordneter Abschnitt sein.",
+                _("Ein Abschnitt kann nicht sein eigener übergeordneter Abschnitt sein."),
                 code="parent_cycle",
             )
         items[i].parent = parent
@@ -566,12 +645,15 @@ def editable_revision(session: Session, revision_id: int, *, actor: object) -> R
     revision = get_revision(session, revision_id, actor=actor)
     permissions.require(
         permissions.can_edit_revision(session, actor, revision),
-        "Nur die Redaktion darf Fassungen bearbeiten.",
+        _("Nur die Redaktion darf Fassungen bearbeiten."),
     )
     if not revision.is_draft:
         raise Conflict(
-            f"Fassung {revision.number} ist veröffentlicht und kann nicht mehr geändert werden. "
-            "Legen Sie einen neuen Entwurf an.",
+            _(
+                "Fassung %(n)s ist veröffentlicht und kann nicht mehr geändert werden. "
+                "Legen Sie einen neuen Entwurf an.",
+                n=revision.number,
+            ),
             code="revision_published",
         )
     return revision
@@ -639,12 +721,14 @@ def update_section(
         (p for p in outline(session, revision).placements if p.section_id == section_id), None
     )
     if placement is None:
-        raise NotFound("Diesen Abschnitt gibt es in dieser Fassung nicht.")
+        raise NotFound(_("Diesen Abschnitt gibt es in dieser Fassung nicht."))
     if base_version_id != placement.version_id:
         current = placement.version
         raise Conflict(
-            "Der Abschnitt wurde inzwischen geändert. Vergleichen Sie Ihren Text mit dem aktuellen "
-            "und speichern Sie erneut.",
+            _(
+                "Der Abschnitt wurde inzwischen geändert. Vergleichen Sie Ihren Text mit dem "
+                "aktuellen und speichern Sie erneut."
+            ),
             code="stale_version",
             details={
                 "current": {"version_id": current.id, "title": current.title, "body": current.body}
@@ -664,7 +748,9 @@ def update_section(
     if key is not _UNSET and new_key != placement.key:
         others = [p.key for p in revision.placements if p.section_id != section_id]
         if new_key and new_key in others:
-            raise Invalid(f"Die Nummer „{new_key}“ ist schon vergeben.", code="invalid_outline")
+            raise Invalid(
+                _("Die Nummer „%(key)s“ ist schon vergeben.", key=new_key), code="invalid_outline"
+            )
         placement.key = new_key
     current = placement.version
     # Text edited back to what the base revision has: share the base's version again,
@@ -733,7 +819,7 @@ def add_section(
     else:
         index = next((i for i, it in enumerate(items) if it.section_id == after_section_id), None)
         if index is None:
-            raise NotFound("Diesen Abschnitt gibt es in dieser Fassung nicht.")
+            raise NotFound(_("Diesen Abschnitt gibt es in dieser Fassung nicht."))
         if as_child:
             new.parent = index
             at = index + 1
@@ -770,15 +856,16 @@ def delete_section(session: Session, revision_id: int, section_id: int, *, actor
     items = _items_of(outline(session, revision).placements)
     index = next((i for i, it in enumerate(items) if it.section_id == section_id), None)
     if index is None:
-        raise NotFound("Diesen Abschnitt gibt es in dieser Fassung nicht.")
+        raise NotFound(_("Diesen Abschnitt gibt es in dieser Fassung nicht."))
     if any(it.parent == index for it in items):
         raise Conflict(
-            "Der Abschnitt hat Unterabschnitte. Verschieben oder löschen Sie diese zuerst.",
+            _("Der Abschnitt hat Unterabschnitte. Verschieben oder löschen Sie diese zuerst."),
             code="has_children",
         )
     if len(items) == 1:
         raise Conflict(
-            "Der letzte Abschnitt einer Fassung kann nicht gelöscht werden.", code="last_section"
+            _("Der letzte Abschnitt einer Fassung kann nicht gelöscht werden."),
+            code="last_section",
         )
     del items[index]
     _shift_parents(items, index, -1)
@@ -793,26 +880,29 @@ def move_section(
 ) -> None:
     """Move a section with its subsections: up/down among its siblings, indent, outdent."""
     if direction not in MOVES:
-        raise Invalid("Unbekannte Richtung.", code="invalid_move")
+        raise Invalid(_("Unbekannte Richtung."), code="invalid_move")
     revision = editable_revision(session, revision_id, actor=actor)
     items = _items_of(outline(session, revision).placements)
     index = next((i for i, it in enumerate(items) if it.section_id == section_id), None)
     if index is None:
-        raise NotFound("Diesen Abschnitt gibt es in dieser Fassung nicht.")
+        raise NotFound(_("Diesen Abschnitt gibt es in dieser Fassung nicht."))
     parent = items[index].parent
     siblings = [i for i, it in enumerate(items) if it.parent == parent]
     pos = siblings.index(index)
     if direction == "indent":
         if pos == 0:
             raise Conflict(
-                "Der erste Abschnitt einer Ebene kann nicht eingerückt werden.", code="cannot_move"
+                _("Der erste Abschnitt einer Ebene kann nicht eingerückt werden."),
+                code="cannot_move",
             )
         items[index].parent = siblings[pos - 1]
         _restructure(session, revision, items, actor)
         return
     if direction == "outdent":
         if parent is None:
-            raise Conflict("Der Abschnitt steht schon auf der obersten Ebene.", code="cannot_move")
+            raise Conflict(
+                _("Der Abschnitt steht schon auf der obersten Ebene."), code="cannot_move"
+            )
         end = _subtree_end(items, index)
         block_end = _subtree_end(items, parent)
         order = (
@@ -825,7 +915,7 @@ def move_section(
         _reorder(session, revision, items, order, actor)
         return
     if (direction == "up" and pos == 0) or (direction == "down" and pos == len(siblings) - 1):
-        raise Conflict("Der Abschnitt lässt sich nicht weiter verschieben.", code="cannot_move")
+        raise Conflict(_("Der Abschnitt lässt sich nicht weiter verschieben."), code="cannot_move")
     first, second = (siblings[pos - 1], index) if direction == "up" else (index, siblings[pos + 1])
     first_end, second_end = _subtree_end(items, first), _subtree_end(items, second)
     order = (

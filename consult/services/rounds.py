@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from consult.db import utcnow
@@ -46,12 +47,20 @@ def parse_datetime(value: object, field: str) -> datetime:
             parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             raise Invalid(
-                f"„{field}“ ist kein gültiger Zeitpunkt (ISO 8601, z. B. 2026-12-31T23:59+01:00).",
+                _(
+                    "„%(field)s“ ist kein gültiger Zeitpunkt (ISO 8601, z. B. "
+                    "2026-12-31T23:59+01:00).",
+                    field=field,
+                ),
                 code="invalid_datetime",
-                fields={field: "Bitte Datum und Uhrzeit angeben."},
+                fields={field: _("Bitte Datum und Uhrzeit angeben.")},
             ) from None
     else:
-        raise Invalid(f"„{field}“ fehlt.", code="invalid_datetime", fields={field: "Fehlt."})
+        raise Invalid(
+            _("„%(field)s“ fehlt.", field=field),
+            code="invalid_datetime",
+            fields={field: _("Fehlt.")},
+        )
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=BERLIN)
     return parsed.astimezone(UTC)
@@ -61,13 +70,17 @@ def _clean_text(value: object, field: str, label: str, limit: int, required: boo
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise Invalid(f"{label} fehlt.", code=f"invalid_{field}", fields={field: "Bitte angeben."})
+        raise Invalid(
+            _("%(label)s fehlt.", label=label),
+            code=f"invalid_{field}",
+            fields={field: _("Bitte angeben.")},
+        )
     text = normalize_text(value)
     if len(text) > limit:
         raise Invalid(
-            f"{label} ist zu lang (höchstens {limit} Zeichen).",
+            _("%(label)s ist zu lang (höchstens %(limit)d Zeichen).", label=label, limit=limit),
             code=f"invalid_{field}",
-            fields={field: f"Höchstens {limit} Zeichen."},
+            fields={field: _("Höchstens %(limit)d Zeichen.", limit=limit)},
         )
     return text
 
@@ -98,7 +111,7 @@ def _section_ids(session: Session, consultation: Consultation, section_ids: obje
     if not isinstance(section_ids, list) or not all(
         isinstance(i, int) and not isinstance(i, bool) for i in section_ids
     ):
-        raise Invalid("section_ids muss eine Liste von Zahlen sein.", code="invalid_section_ids")
+        raise Invalid(_("section_ids muss eine Liste von Zahlen sein."), code="invalid_section_ids")
     ids = sorted(set(section_ids))
     found = set(
         session.scalars(
@@ -110,7 +123,7 @@ def _section_ids(session: Session, consultation: Consultation, section_ids: obje
     unknown = [i for i in ids if i not in found]
     if unknown:
         raise Invalid(
-            f"Diese Abschnitte gibt es in diesem Verfahren nicht: {unknown}.",
+            _("Diese Abschnitte gibt es in diesem Verfahren nicht: %(ids)s.", ids=unknown),
             code="unknown_section",
         )
     return ids
@@ -129,26 +142,27 @@ def create_working_group(
     consultation = get_consultation(session, consultation_id, actor=actor)
     permissions.require(
         permissions.can_manage_members(session, actor, consultation),
-        "Nur die Redaktion verwaltet die Arbeitskreise.",
+        _("Nur die Redaktion verwaltet die Arbeitskreise."),
     )
-    clean = " ".join(_clean_text(name, "name", "Der Name", 200).split())
+    clean = " ".join(_clean_text(name, "name", _("Der Name"), 200).split())
     ids = _section_ids(session, consultation, section_ids)
     exists = session.scalar(
         select(WorkingGroup.id).where(
-            WorkingGroup.consultation_id == consultation.id, WorkingGroup.name == clean
+            WorkingGroup.consultation_id == consultation.id,
+            func.lower(WorkingGroup.name) == clean.lower(),
         )
     )
     if exists is not None:
         raise Conflict(
-            "Einen Arbeitskreis mit diesem Namen gibt es schon.",
+            _("Einen Arbeitskreis mit diesem Namen gibt es schon."),
             code="duplicate_name",
-            fields={"name": "Schon vergeben."},
+            fields={"name": _("Schon vergeben.")},
         )
     group = WorkingGroup(
         consultation_id=consultation.id,
         name=clean,
         description=_clean_text(
-            description, "description", "Die Beschreibung", 5000, required=False
+            description, "description", _("Die Beschreibung"), 5000, required=False
         ),
     )
     group.sections = [WorkingGroupSection(section_id=i) for i in ids]
@@ -160,7 +174,7 @@ def create_working_group(
 def get_working_group(session: Session, group_id: int, *, actor: object) -> WorkingGroup:
     group = session.get(WorkingGroup, group_id)
     if group is None:
-        raise NotFound("Diesen Arbeitskreis gibt es nicht.")
+        raise NotFound(_("Diesen Arbeitskreis gibt es nicht."))
     get_consultation(session, group.consultation_id, actor=actor)
     return group
 
@@ -177,24 +191,24 @@ def update_working_group(
     group = get_working_group(session, group_id, actor=actor)
     consultation = get_consultation(session, group.consultation_id, actor=actor)
     permissions.require(permissions.can_manage_members(session, actor, consultation))
-    clean = " ".join(_clean_text(name, "name", "Der Name", 200).split())
+    clean = " ".join(_clean_text(name, "name", _("Der Name"), 200).split())
     other = session.scalar(
         select(WorkingGroup.id).where(
             WorkingGroup.consultation_id == consultation.id,
-            WorkingGroup.name == clean,
+            func.lower(WorkingGroup.name) == clean.lower(),
             WorkingGroup.id != group.id,
         )
     )
     if other is not None:
         raise Conflict(
-            "Einen Arbeitskreis mit diesem Namen gibt es schon.",
+            _("Einen Arbeitskreis mit diesem Namen gibt es schon."),
             code="duplicate_name",
-            fields={"name": "Schon vergeben."},
+            fields={"name": _("Schon vergeben.")},
         )
     ids = _section_ids(session, consultation, section_ids)
     group.name = clean
     group.description = _clean_text(
-        description, "description", "Die Beschreibung", 5000, required=False
+        description, "description", _("Die Beschreibung"), 5000, required=False
     )
     group.sections = [WorkingGroupSection(section_id=i) for i in ids]
     session.flush()
@@ -209,7 +223,8 @@ def set_user_groups(
         isinstance(i, int) and not isinstance(i, bool) for i in group_ids
     ):
         raise Invalid(
-            "working_group_ids muss eine Liste von Zahlen sein.", code="invalid_working_group_ids"
+            _("working_group_ids muss eine Liste von Zahlen sein."),
+            code="invalid_working_group_ids",
         )
     wanted = set(group_ids)
     known = set(
@@ -221,7 +236,7 @@ def set_user_groups(
     )
     if wanted - known:
         raise Invalid(
-            f"Diese Arbeitskreise gibt es nicht: {sorted(wanted - known)}.",
+            _("Diese Arbeitskreise gibt es nicht: %(ids)s.", ids=sorted(wanted - known)),
             code="unknown_working_group",
         )
     all_ids = select(WorkingGroup.id).where(WorkingGroup.consultation_id == consultation.id)
@@ -256,7 +271,7 @@ def get_round(session: Session, round_id: int, *, actor: object) -> Round:
     """A round the actor may see (editors, invited people); NotFound otherwise."""
     round_ = session.get(Round, round_id)
     if round_ is None or not permissions.can_read_round(session, actor, round_):
-        raise NotFound("Diese Beteiligungsrunde gibt es nicht.")
+        raise NotFound(_("Diese Beteiligungsrunde gibt es nicht."))
     return round_
 
 
@@ -320,56 +335,57 @@ def create_round(
     consultation = get_consultation(session, consultation_id, actor=actor)
     permissions.require(
         permissions.can_manage_rounds(session, actor, consultation),
-        "Nur die Redaktion eröffnet Beteiligungsrunden.",
+        _("Nur die Redaktion eröffnet Beteiligungsrunden."),
     )
     now = now or utcnow()
     if not isinstance(revision_id, int) or isinstance(revision_id, bool):
         raise Invalid(
-            "revision_id muss eine Zahl sein.",
+            _("revision_id muss eine Zahl sein."),
             code="invalid_revision",
-            fields={"revision_id": "Bitte eine Fassung wählen."},
+            fields={"revision_id": _("Bitte eine Fassung wählen.")},
         )
     revision = session.get(Revision, revision_id)
     if revision is None or revision.consultation_id != consultation.id:
         raise Invalid(
-            "Diese Fassung gibt es in diesem Verfahren nicht.",
+            _("Diese Fassung gibt es in diesem Verfahren nicht."),
             code="unknown_revision",
-            fields={"revision_id": "Bitte eine Fassung wählen."},
+            fields={"revision_id": _("Bitte eine Fassung wählen.")},
         )
     if revision.status == RevisionStatus.DRAFT.value:
         raise Invalid(
-            "Eine Runde bezieht sich auf eine veröffentlichte Fassung, nicht auf einen Entwurf.",
+            _("Eine Runde bezieht sich auf eine veröffentlichte Fassung, nicht auf einen Entwurf."),
             code="revision_not_published",
-            fields={"revision_id": "Bitte eine veröffentlichte Fassung wählen."},
+            fields={"revision_id": _("Bitte eine veröffentlichte Fassung wählen.")},
         )
     start = parse_datetime(opens_at, "opens_at")
     end = parse_datetime(closes_at, "closes_at")
     if end <= start:
         raise Invalid(
-            "Das Ende muss nach dem Beginn liegen.",
+            _("Das Ende muss nach dem Beginn liegen."),
             code="invalid_period",
-            fields={"closes_at": "Muss nach dem Beginn liegen."},
+            fields={"closes_at": _("Muss nach dem Beginn liegen.")},
         )
     if end <= now:
         raise Invalid(
-            "Das Ende muss in der Zukunft liegen.",
+            _("Das Ende muss in der Zukunft liegen."),
             code="invalid_period",
-            fields={"closes_at": "Muss in der Zukunft liegen."},
+            fields={"closes_at": _("Muss in der Zukunft liegen.")},
         )
     try:
         chosen = Visibility(str(visibility or Visibility.EDITORS.value))
     except ValueError:
         raise Invalid(
-            "Unbekannte Sichtbarkeit (editors, group oder round).",
+            _("Unbekannte Sichtbarkeit (editors, group oder round)."),
             code="invalid_visibility",
-            fields={"visibility": "Bitte wählen."},
+            fields={"visibility": _("Bitte wählen.")},
         ) from None
     group_ids = working_group_ids if working_group_ids is not None else []
     if not isinstance(group_ids, list) or not all(
         isinstance(i, int) and not isinstance(i, bool) for i in group_ids
     ):
         raise Invalid(
-            "working_group_ids muss eine Liste von Zahlen sein.", code="invalid_working_group_ids"
+            _("working_group_ids muss eine Liste von Zahlen sein."),
+            code="invalid_working_group_ids",
         )
     known = set(
         session.scalars(
@@ -380,24 +396,24 @@ def create_round(
     )
     if set(group_ids) - known:
         raise Invalid(
-            f"Diese Arbeitskreise gibt es nicht: {sorted(set(group_ids) - known)}.",
+            _("Diese Arbeitskreise gibt es nicht: %(ids)s.", ids=sorted(set(group_ids) - known)),
             code="unknown_working_group",
         )
     if not isinstance(municipalities, bool):
-        raise Invalid("municipalities muss true oder false sein.", code="invalid_municipalities")
+        raise Invalid(_("municipalities muss true oder false sein."), code="invalid_municipalities")
     if not group_ids and not municipalities:
         raise Invalid(
-            "Bitte mindestens einen Arbeitskreis oder die Kommunen einladen.",
+            _("Bitte mindestens einen Arbeitskreis oder die Kommunen einladen."),
             code="no_audience",
-            fields={"working_group_ids": "Bitte wählen."},
+            fields={"working_group_ids": _("Bitte wählen.")},
         )
     author = permissions.require_user(actor)
     round_ = Round(
         consultation_id=consultation.id,
         revision_id=revision.id,
-        title=" ".join(_clean_text(title, "title", "Der Titel", 300).split()),
+        title=" ".join(_clean_text(title, "title", _("Der Titel"), 300).split()),
         description=_clean_text(
-            description, "description", "Die Beschreibung", 10000, required=False
+            description, "description", _("Die Beschreibung"), 10000, required=False
         ),
         opens_at=start,
         closes_at=end,
@@ -433,22 +449,22 @@ def extend_round(
     round_ = get_round(session, round_id, actor=actor)
     permissions.require(
         permissions.can_manage_rounds(session, actor, round_.revision.consultation),
-        "Nur die Redaktion verlängert Fristen.",
+        _("Nur die Redaktion verlängert Fristen."),
     )
     now = now or utcnow()
     new_end = parse_datetime(closes_at, "closes_at")
-    why = _clean_text(reason, "reason", "Die Begründung", MAX_REASON)
+    why = _clean_text(reason, "reason", _("Die Begründung"), MAX_REASON)
     if new_end <= round_.closes_at and round_.closed_early_at is None:
         raise Invalid(
-            "Die neue Frist muss nach der bisherigen liegen.",
+            _("Die neue Frist muss nach der bisherigen liegen."),
             code="invalid_period",
-            fields={"closes_at": "Muss nach der bisherigen Frist liegen."},
+            fields={"closes_at": _("Muss nach der bisherigen Frist liegen.")},
         )
     if new_end <= now:
         raise Invalid(
-            "Die neue Frist muss in der Zukunft liegen.",
+            _("Die neue Frist muss in der Zukunft liegen."),
             code="invalid_period",
-            fields={"closes_at": "Muss in der Zukunft liegen."},
+            fields={"closes_at": _("Muss in der Zukunft liegen.")},
         )
     author = permissions.require_user(actor)
     round_.extensions.append(
@@ -472,11 +488,11 @@ def close_round(
     round_ = get_round(session, round_id, actor=actor)
     permissions.require(
         permissions.can_manage_rounds(session, actor, round_.revision.consultation),
-        "Nur die Redaktion schließt Runden.",
+        _("Nur die Redaktion schließt Runden."),
     )
     now = now or utcnow()
     if round_.status_at(now) == "closed":
-        raise Conflict("Die Runde ist schon geschlossen.", code="round_closed")
+        raise Conflict(_("Die Runde ist schon geschlossen."), code="round_closed")
     round_.closed_early_at = now
     if round_.opens_at > now:
         round_.opens_at = now
@@ -520,19 +536,19 @@ def feedback_round(
         else []
     )
     if not rounds:
-        raise NotPermitted("Sie sind zu keiner Beteiligungsrunde zu dieser Fassung eingeladen.")
+        raise NotPermitted(_("Sie sind zu keiner Beteiligungsrunde zu dieser Fassung eingeladen."))
     open_now = [r for r in rounds if r.status_at(now) == "open"]
     if open_now:
         return open_now[0]
     if all(r.status_at(now) == "scheduled" for r in rounds):
         first = min(rounds, key=lambda r: r.opens_at)
         raise Conflict(
-            "Die Beteiligungsrunde hat noch nicht begonnen.",
+            _("Die Beteiligungsrunde hat noch nicht begonnen."),
             code="round_not_open",
             details={"opens_at": first.opens_at.isoformat()},
         )
     raise Conflict(
-        "Die Beteiligungsrunde ist beendet; neue Beiträge sind nicht mehr möglich.",
+        _("Die Beteiligungsrunde ist beendet; neue Beiträge sind nicht mehr möglich."),
         code="round_closed",
     )
 
@@ -593,12 +609,14 @@ def set_group_members(session: Session, group_id: int, *, actor: object, user_id
     consultation = get_consultation(session, group.consultation_id, actor=actor)
     permissions.require(
         permissions.can_manage_members(session, actor, consultation),
-        "Nur die Redaktion verwaltet die Arbeitskreise.",
+        _("Nur die Redaktion verwaltet die Arbeitskreise."),
     )
     if not isinstance(user_ids, list) or not all(
         isinstance(i, int) and not isinstance(i, bool) for i in user_ids
     ):
-        raise Invalid("Die Mitglieder müssen eine Liste von Zahlen sein.", code="invalid_members")
+        raise Invalid(
+            _("Die Mitglieder müssen eine Liste von Zahlen sein."), code="invalid_members"
+        )
     wanted = set(user_ids)
     members = set(
         session.scalars(
@@ -609,7 +627,10 @@ def set_group_members(session: Session, group_id: int, *, actor: object, user_id
     )
     if wanted - members:
         raise Invalid(
-            f"Diese Personen sind am Verfahren nicht beteiligt: {sorted(wanted - members)}.",
+            _(
+                "Diese Personen sind am Verfahren nicht beteiligt: %(ids)s.",
+                ids=sorted(wanted - members),
+            ),
             code="not_a_member",
         )
     session.execute(

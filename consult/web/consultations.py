@@ -160,8 +160,8 @@ def import_draft(consultation_id: int) -> ResponseReturnValue:
                 form.text.data = text
             if not text.strip():
                 raise Invalid(
-                    "Bitte Text einfügen oder eine DOCX-Datei wählen.",
-                    fields={"text": "Bitte Text einfügen oder eine Datei wählen."},
+                    _("Bitte Text einfügen oder eine DOCX-Datei wählen."),
+                    fields={"text": _("Bitte Text einfügen oder eine Datei wählen.")},
                 )
             pasted = form.source.data == "paste"
             if request.form.get("action") == "save":

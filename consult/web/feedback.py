@@ -57,7 +57,9 @@ def _anchor_from_form(form: FeedbackForm, body: str) -> tuple[object, str | None
         a, _sep, b = form.sentence.data.partition(":")
         if a.isdigit() and b.isdigit():
             return {"start": int(a), "end": int(b), "quote": body[int(a) : int(b)]}, None
-        raise Invalid("Bitte einen Satz aus der Liste wählen.", fields={"sentence": "Ungültig."})
+        raise Invalid(
+            _("Bitte einen Satz aus der Liste wählen."), fields={"sentence": _("Ungültig.")}
+        )
     quote = (form.quote.data or "").strip()
     return None, quote or None
 
@@ -93,8 +95,8 @@ def give(revision_id: int, section_id: int) -> ResponseReturnValue:
             if form.kind.data == "suggestion":
                 if anchor is None and not quote:
                     raise Invalid(
-                        "Bitte die Textstelle wählen, die geändert werden soll.",
-                        fields={"quote": "Bitte eine Textstelle angeben."},
+                        _("Bitte die Textstelle wählen, die geändert werden soll."),
+                        fields={"quote": _("Bitte eine Textstelle angeben.")},
                     )
                 item = service.create_suggestion(
                     db,

@@ -86,11 +86,12 @@ def test_create_a_working_group_with_sections(world: World) -> None:
 
 def test_working_group_errors(world: World) -> None:
     before = count(world.db, WorkingGroup)
-    with pytest.raises(Conflict) as caught:
-        service.create_working_group(
-            world.db, world.consultation.id, actor=world.editor, name="AK Bildung"
-        )
-    assert (caught.value.status, caught.value.code) == (409, "duplicate_name")
+    for name in ("AK Bildung", "ak  BILDUNG"):  # names differ in more than case and spaces
+        with pytest.raises(Conflict) as caught:
+            service.create_working_group(
+                world.db, world.consultation.id, actor=world.editor, name=name
+            )
+        assert (caught.value.status, caught.value.code) == (409, "duplicate_name")
     other = consultation_service.create_consultation(world.db, actor=world.admin, title="Anderes")
     world.add_member(other.id, world.editor, "editor")
     foreign = revision_service.create_from_markdown(

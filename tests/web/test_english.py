@@ -216,3 +216,67 @@ def test_the_profile_language_alone_is_enough(
     support.sign_in(client, db, user)  # no language cookie
     assert client.get_cookie("lang") is None
     assert_english(support.page(client.get("/profile/")), "Your profile")
+
+
+# --- messages from the services ----------------------------------------------------------
+
+
+def test_service_messages_on_forms_are_english(
+    client: CSRFClient, db: Session, member: User, consultation: Consultation
+) -> None:
+    support.sign_in(english(client), db, member)
+    url = f"/consultations/{consultation.id}/import"
+    # the domain's outline check (a template marked with N_, translated by the service)
+    response = client.post(url, data={"source": "markdown", "text": "Nur Text.", "action": "save"})
+    assert response.status_code == 422
+    assert_english(support.page(response), "No headings found.")
+    # a service's own check, past the form's validators
+    url = f"/consultations/{consultation.id}/working-groups"
+    assert client.post(url, data={"name": "Schools"}).status_code == 302
+    response = client.post(url, data={"name": "schools"})
+    assert response.status_code == 422
+    html = support.page(response)
+    assert_english(html, "Already taken.")
+    assert "Schon vergeben" not in html
+
+
+def test_api_errors_speak_the_users_language(
+    client: CSRFClient,
+    db: Session,
+    make_user: Callable[..., User],
+    token_for: Callable[[User], dict[str, str]],
+) -> None:
+    user = make_user("Eve English", email="eve@example.org", admin=True)
+    user.locale = "en"
+    db.commit()
+    headers = token_for(user)
+    response = client.post(
+        "/api/v1/organisations", headers=headers, json={"name": "New", "kind": "x"}
+    )
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_kind"  # codes are the contract and stay as they are
+    assert error["message"].startswith("Unknown type of organisation. Allowed: ")
+    response = client.post("/api/v1/organisations", headers=headers, json={"kind": "welfare"})
+    assert response.get_json()["error"]["message"] == "The field “name” is missing."
+    # a German reader of the same API still reads German
+    user.locale = "de"
+    db.commit()
+    response = client.post("/api/v1/organisations", headers=headers, json={"kind": "welfare"})
+    assert response.get_json()["error"]["message"] == "Das Feld „name“ fehlt."
+
+
+def test_limits_in_messages_are_written_as_the_reader_writes_numbers(app: Flask) -> None:
+    from flask_babel import force_locale
+
+    from consult.errors import Invalid
+    from consult.services import feedback
+
+    messages = {}
+    with app.test_request_context():
+        for locale in ("de_DE", "en_GB"):
+            with force_locale(locale), pytest.raises(Invalid) as caught:
+                feedback.clean_text("x" * 10_001, "body", "Der Kommentar")
+            messages[locale] = caught.value.message
+    assert messages["de_DE"] == "Der Kommentar ist zu lang (höchstens 10.000 Zeichen)."
+    assert messages["en_GB"].endswith("is too long (at most 10,000 characters).")
