@@ -185,7 +185,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:
-        return error_response(exc.status, exc.message, exc.code, exc.details or None)
+        details = dict(exc.details)
+        if exc.fields and wants_json():
+            # Which input is wrong and why, in the reader's language (forms show these).
+            details["fields"] = exc.fields
+        return error_response(exc.status, exc.message, exc.code, details or None)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Response:

@@ -73,7 +73,15 @@ SCHEMAS: dict[str, Any] = {
             "error": {
                 "type": "object",
                 "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {
+                        "type": "object",
+                        "description": "Input name -> what is wrong with it (where known).",
+                        "additionalProperties": {"type": "string"},
+                    },
+                },
             }
         },
     },

@@ -376,3 +376,5 @@ def test_error_messages_are_german(client: CSRFClient, admin_headers: dict[str, 
         422,
     )
     assert "Art der Organisation" in error["message"]
+    # the input at fault, with its own message (as the web form shows it next to the field)
+    assert error["fields"] == {"kind": "Bitte eine Art aus der Liste wählen."}

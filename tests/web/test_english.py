@@ -257,6 +257,7 @@ def test_api_errors_speak_the_users_language(
     error = response.get_json()["error"]
     assert error["code"] == "invalid_kind"  # codes are the contract and stay as they are
     assert error["message"].startswith("Unknown type of organisation. Allowed: ")
+    assert error["fields"] == {"kind": "Please choose a type from the list."}
     response = client.post("/api/v1/organisations", headers=headers, json={"kind": "welfare"})
     assert response.get_json()["error"]["message"] == "The field “name” is missing."
     # a German reader of the same API still reads German
