@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from consult.db import get_session, utcnow
 from consult.errors import ServiceError
-from consult.models import Feedback, Membership, RevisionStatus, Round, User
+from consult.models import Feedback, Membership, RevisionStatus, Round, User, WorkingGroup
 from consult.services import consultations as consultation_service
 from consult.services import permissions
 from consult.services import revisions as revision_service
@@ -63,27 +63,11 @@ def working_groups(consultation_id: int) -> ResponseReturnValue:
     status = 200
     if request.method == "POST":
         permissions.require(can_manage)
-        if form.validate_on_submit():
-            try:
-                group = service.create_working_group(
-                    db,
-                    consultation.id,
-                    actor=current_user,
-                    name=form.name.data,
-                    section_ids=list(form.section_ids.data or []),
-                    description=form.description.data,
-                )
-                service.set_group_members(
-                    db, group.id, actor=current_user, user_ids=list(form.member_ids.data or [])
-                )
-            except ServiceError as exc:
-                form_error(form, exc)
-                status = 422
-            else:
-                flash(_("Arbeitskreis „%(n)s“ angelegt.", n=group.name), "success")
-                return redirect(url_for("rounds.working_groups", consultation_id=consultation.id))
-        else:
-            status = 422
+        group = _save_working_group(form, consultation.id) if form.validate_on_submit() else None
+        if group is not None:
+            flash(_("Arbeitskreis „%(n)s“ angelegt.", n=group.name), "success")
+            return redirect(url_for("rounds.working_groups", consultation_id=consultation.id))
+        status = 422
     groups = service.list_working_groups(db, consultation.id, actor=current_user)
     return render_form(
         "rounds/working_groups.html",
@@ -94,6 +78,33 @@ def working_groups(consultation_id: int) -> ResponseReturnValue:
         can_manage=can_manage,
         sections={choice.value: choice.label for choice in form.section_ids.choices},
     )
+
+
+def _save_working_group(
+    form: WorkingGroupForm, consultation_id: int, group: WorkingGroup | None = None
+) -> WorkingGroup | None:
+    """Create (or update) a working group and its members from a valid form.
+
+    None when a service refuses; its message is then on the form.
+    """
+    db = get_session()
+    fields = {
+        "name": form.name.data,
+        "section_ids": list(form.section_ids.data or []),
+        "description": form.description.data,
+    }
+    try:
+        if group is None:
+            group = service.create_working_group(db, consultation_id, actor=current_user, **fields)
+        else:
+            service.update_working_group(db, group.id, actor=current_user, **fields)
+        service.set_group_members(
+            db, group.id, actor=current_user, user_ids=list(form.member_ids.data or [])
+        )
+    except ServiceError as exc:
+        form_error(form, exc)
+        return None
+    return group
 
 
 @bp.route("/working-groups/<int:group_id>/edit", methods=["GET", "POST"])
@@ -111,26 +122,10 @@ def edit_working_group(group_id: int) -> ResponseReturnValue:
         form.section_ids.data = [s.section_id for s in group.sections]
         form.member_ids.data = [m.user_id for m in group.members]
     status = 200
-    if form.validate_on_submit():
-        try:
-            service.update_working_group(
-                db,
-                group.id,
-                actor=current_user,
-                name=form.name.data,
-                section_ids=list(form.section_ids.data or []),
-                description=form.description.data,
-            )
-            service.set_group_members(
-                db, group.id, actor=current_user, user_ids=list(form.member_ids.data or [])
-            )
-        except ServiceError as exc:
-            form_error(form, exc)
-            status = 422
-        else:
+    if form.is_submitted():
+        if form.validate() and _save_working_group(form, consultation.id, group) is not None:
             flash(_("Arbeitskreis gespeichert."), "success")
             return redirect(url_for("rounds.working_groups", consultation_id=consultation.id))
-    elif form.is_submitted():
         status = 422
     return render_form(
         "rounds/working_group_edit.html", status, consultation=consultation, group=group, form=form

@@ -1,4 +1,4 @@
-"""Working-group pages: create with members, edit members and sections, rights."""
+"""Working-group pages: create with members, edit members and sections, refusals, rights."""
 
 from __future__ import annotations
 
@@ -46,6 +46,17 @@ def test_create_and_edit_a_working_group(
         data={"name": "AK Bildung und Sprache", "member_ids": [ben.id]},
     )
     assert response.status_code == 302
+    assert members_of(db, group.id) == [ben.id]
+    db.refresh(group)
+    assert group.name == "AK Bildung und Sprache"
+
+    # a refused save (the name of another group) keeps the old name and members
+    assert client.post(url, data={"name": "AK Arbeit"}).status_code == 302
+    response = client.post(
+        f"/working-groups/{group.id}/edit", data={"name": "ak arbeit", "member_ids": [anna.id]}
+    )
+    assert response.status_code == 422
+    assert "Schon vergeben." in response.get_data(as_text=True)
     assert members_of(db, group.id) == [ben.id]
     db.refresh(group)
     assert group.name == "AK Bildung und Sprache"
