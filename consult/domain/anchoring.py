@@ -537,6 +537,23 @@ def _uncontested(anchor: Anchor, body: str, start: int, end: int) -> bool:
     return True
 
 
+def _no_better_context(
+    anchor: Anchor, body: str, successor: tuple[int, int] | None, found: _Found
+) -> bool:
+    """Whether the changed text in place has no more matching context sides than ``found``.
+
+    In repetitive text the diff may map a quote onto a neighbouring, merely similar
+    phrase while the quote itself stands intact next to it, with its context. Text
+    that is both changed and no better framed is no reason to pass over the intact
+    quote.
+    """
+    if successor is None:
+        return True
+    in_place = sum(_context_scores(anchor, body, *successor))
+    found_sides = (found.prefix_score >= MIN_SIMILARITY) + (found.suffix_score >= MIN_SIMILARITY)
+    return in_place <= found_sides
+
+
 def _paragraph_around(body: str, at: int) -> str:
     start = body.rfind("\n\n", 0, at)
     end = body.find("\n\n", at)
@@ -572,11 +589,17 @@ def _relocate_range(anchor: Anchor, old_body: str, body: str, positions: _Positi
         overlaps_place = (
             successor is not None and found.start < successor[1] and found_end > successor[0]
         )
-        if not inside_successor and (found.both_sides or not fuzzy_in_place or overlaps_place):
+        if not inside_successor and (
+            found.both_sides
+            or not fuzzy_in_place
+            or overlaps_place
+            or _no_better_context(anchor, body, successor, found)
+        ):
             # The intact quote overlapping the range the diff mapped it to is the
             # same text (the diff paired a repeated word differently); and with
             # context on both sides it beats a similar text in place: its paragraph
-            # moved and another took its place.
+            # moved and another took its place. So does the intact quote with one
+            # side of context when the similar text in place has no more than that.
             return _placed(anchor, found.start, found_end)
         if inside_successor and not fuzzy_in_place:
             # A short quote's text reappears inside new text that replaced it (an

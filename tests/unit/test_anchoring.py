@@ -307,6 +307,20 @@ def test_robin_kept_here_stays_when_the_other_robin_changes() -> None:
     assert relocate(anchor, BODY, changed) == Located("exact", anchor.start, anchor.end)
 
 
+def test_intact_quote_beside_a_similar_phrase_in_repetitive_text() -> None:
+    # Found by hypothesis: the quote and its twin stand side by side; the twin loses its
+    # first nine characters and a word is added at the start. The word diff then maps
+    # the quote onto "die Integration fördert. die", a merely similar phrase with no
+    # better context, while the quote stands intact right behind it with its prefix.
+    quote = "die Integration Teilhabe die fördert Teilhabe die. die"
+    body = f"die die die die die Integration fördert. die {quote} {quote}"
+    twin_cut = quote.removeprefix("die Integ")
+    new = f" neu die die die die die Integration fördert. die {quote} {twin_cut}"
+    anchor = make_anchor(body, 45, 45 + len(quote))
+    where = relocate(anchor, body, new)
+    assert (where.state, new[where.start : where.end]) == ("moved", quote)
+
+
 def test_revert_a_b_a() -> None:
     a = BODY
     b = BODY.replace("Robin leitet", "Elisa leitet")
