@@ -6,7 +6,7 @@ request commits once when it succeeds and rolls back otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +30,21 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+#: Ids are INTEGER columns, 32 bits on PostgreSQL. A larger number names no row, and a query
+#: with it may even fail (SQLite takes no integer beyond 64 bits).
+MAX_ID = 2**31 - 1
+
+
+def fits_id(value: int) -> bool:
+    """Whether ``value`` can be an id (else it names nothing)."""
+    return -MAX_ID - 1 <= value <= MAX_ID
+
+
+def fitting_ids(values: Iterable[int]) -> list[int]:
+    """The values that can be ids, for an ``in_()``: the others name nothing anyway."""
+    return [v for v in values if fits_id(v)]
 
 
 def utcnow() -> datetime:

@@ -83,11 +83,31 @@ ERROR_CODES: dict[int, str] = {
 
 #: Ids are 32-bit integer columns; a larger number in a URL is an unknown object (404),
 #: not a database overflow (500).
-MAX_ID = 2**31 - 1
+MAX_ID = db.MAX_ID
+
+
+def _up_to(limit: int) -> str:
+    """A regular expression for the decimal numbers 0 to ``limit`` (leading zeros allowed)."""
+    digits = str(limit)
+    shorter = [rf"\d{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    same_length = [
+        f"{digits[:i]}[0-{int(d) - 1}]"
+        + (rf"\d{{{len(digits) - i - 1}}}" if i < len(digits) - 1 else "")
+        for i, d in enumerate(digits)
+        if d != "0"
+    ]
+    return "0*(?:" + "|".join([*shorter, *same_length, digits]) + ")"
 
 
 class IdConverter(IntegerConverter):
-    """``<int:...>`` in URLs, limited to the range of the database's id columns."""
+    """``<int:...>`` in URLs, limited to the range of the database's id columns.
+
+    The limit is in the pattern, not only checked after matching: werkzeug answers a number
+    refused after matching with 405 when the path has a rule for another method (GET
+    /comments/<id> beside PATCH), where an unknown id must get 404.
+    """
+
+    regex = _up_to(MAX_ID)
 
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
@@ -208,7 +228,13 @@ def init_app(app: Flask) -> None:
         message = None
         if status in (413, 429):
             message = str(ERROR_TEXTS[status][1])
-        return error_response(status, message)
+        response = error_response(status, message)
+        # Keep what the exception says besides its body: a 405 must name the allowed
+        # methods in Allow (RFC 9110).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

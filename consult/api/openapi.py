@@ -61,6 +61,15 @@ def operation(
     return op
 
 
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional input that may also be sent as null, which means "not given"."""
+    result = dict(schema)
+    result["type"] = [schema["type"], "null"]
+    if "enum" in schema:
+        result["enum"] = [*schema["enum"], None]
+    return result
+
+
 def path_id(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
 
@@ -124,12 +133,14 @@ SCHEMAS: dict[str, Any] = {
             "email": {"type": "string", "format": "email"},
             "name": {"type": "string", "minLength": 1, "maxLength": 200},
             "organisation_id": {"type": ["integer", "null"]},
-            "password": {
-                "type": "string",
-                "minLength": 10,
-                "description": "Without a password an invitation e-mail is sent.",
-            },
-            "is_admin": {"type": "boolean"},
+            "password": nullable(
+                {
+                    "type": "string",
+                    "minLength": 10,
+                    "description": "Without a password an invitation e-mail is sent.",
+                }
+            ),
+            "is_admin": nullable({"type": "boolean"}),
         },
     },
 }
@@ -226,7 +237,7 @@ SCHEMAS.update(
             "required": ["title"],
             "properties": {
                 "title": {"type": "string", "minLength": 1, "maxLength": 300},
-                "description": {"type": "string"},
+                "description": nullable({"type": "string"}),
             },
         },
         "Member": {
@@ -246,7 +257,7 @@ SCHEMAS.update(
             "required": ["role"],
             "properties": {
                 "role": {"type": "string", "enum": ROLES},
-                "working_group_ids": {"type": "array", "items": {"type": "integer"}},
+                "working_group_ids": nullable({"type": "array", "items": {"type": "integer"}}),
             },
         },
         "RevisionSummary": {
@@ -302,7 +313,9 @@ SCHEMAS.update(
             "type": "object",
             "required": ["title"],
             "properties": {
-                "section_id": {"type": "integer", "description": "keeps the identity"},
+                "section_id": nullable(
+                    {"type": "integer", "description": "keeps the identity; none: a new section"}
+                ),
                 "key": {"type": "string", "maxLength": 32},
                 "title": {"type": "string", "minLength": 1, "maxLength": 300},
                 "body": {"type": "string"},
@@ -321,15 +334,18 @@ SCHEMAS.update(
                 {
                     "type": "object",
                     "required": ["markdown"],
-                    "properties": {"markdown": {"type": "string"}, "note": {"type": "string"}},
+                    "properties": {
+                        "markdown": {"type": "string"},
+                        "note": nullable({"type": "string"}),
+                    },
                 },
                 {
                     "type": "object",
                     "required": ["sections"],
                     "properties": {
-                        "base_revision_id": {"type": "integer"},
+                        "base_revision_id": nullable({"type": "integer"}),
                         "sections": {"type": "array", "items": ref("SectionInput")},
-                        "note": {"type": "string"},
+                        "note": nullable({"type": "string"}),
                     },
                 },
                 {
@@ -338,7 +354,7 @@ SCHEMAS.update(
                     "description": "a new draft with the base's sections",
                     "properties": {
                         "base_revision_id": {"type": "integer"},
-                        "note": {"type": "string"},
+                        "note": nullable({"type": "string"}),
                     },
                 },
             ]
@@ -348,7 +364,7 @@ SCHEMAS.update(
             "required": ["sections"],
             "properties": {
                 "sections": {"type": "array", "items": ref("SectionInput")},
-                "note": {"type": "string"},
+                "note": nullable({"type": "string"}),
             },
         },
         "SectionEdit": {
@@ -593,8 +609,8 @@ SCHEMAS.update(
             "required": ["name"],
             "properties": {
                 "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                "description": {"type": "string"},
-                "section_ids": {"type": "array", "items": {"type": "integer"}},
+                "description": nullable({"type": "string"}),
+                "section_ids": nullable({"type": "array", "items": {"type": "integer"}}),
             },
         },
         "Round": {
@@ -639,10 +655,10 @@ SCHEMAS.update(
                     "description": "without offset: Europe/Berlin",
                 },
                 "closes_at": {"type": "string", "format": "date-time"},
-                "working_group_ids": {"type": "array", "items": {"type": "integer"}},
-                "municipalities": {"type": "boolean"},
-                "visibility": {"type": "string", "enum": ["editors", "group", "round"]},
-                "description": {"type": "string"},
+                "working_group_ids": nullable({"type": "array", "items": {"type": "integer"}}),
+                "municipalities": nullable({"type": "boolean"}),
+                "visibility": nullable({"type": "string", "enum": ["editors", "group", "round"]}),
+                "description": nullable({"type": "string"}),
             },
         },
         "ExtendInput": {
@@ -718,7 +734,7 @@ SCHEMAS.update(
             "properties": {
                 "anchor": {**ANCHOR_IN, "type": "object"},
                 "replacement": {"type": "string", "maxLength": 10000},
-                "reason": {"type": "string", "maxLength": 10000},
+                "reason": nullable({"type": "string", "maxLength": 10000}),
             },
         },
         "TextInput": {

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from consult.db import utcnow
+from consult.db import fits_id, fitting_ids, utcnow
 from consult.domain.outline import (
     MAX_SECTIONS,
     OutlineError,
@@ -91,7 +91,7 @@ def _actor_user(actor: object) -> User:
 
 def get_revision(session: Session, revision_id: int, *, actor: object) -> Revision:
     """A revision the actor may read; NotFound otherwise (no hint that it exists)."""
-    revision = session.get(Revision, revision_id)
+    revision = session.get(Revision, revision_id) if fits_id(revision_id) else None
     if revision is None or not permissions.can_read_revision(session, actor, revision):
         raise NotFound(_("Diese Fassung gibt es nicht oder Sie dürfen sie nicht sehen."))
     return revision
@@ -274,7 +274,8 @@ def _resolve_sections(
     known: dict[int, Section] = {}
     if wanted_ids:
         known = {
-            s.id: s for s in session.scalars(select(Section).where(Section.id.in_(wanted_ids)))
+            s.id: s
+            for s in session.scalars(select(Section).where(Section.id.in_(fitting_ids(wanted_ids))))
         }
     for sid in wanted_ids:
         section = known.get(sid)

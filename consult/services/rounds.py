@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from consult.db import utcnow
+from consult.db import fitting_ids, utcnow
 from consult.domain.textnorm import normalize_text
 from consult.errors import Conflict, Invalid, NotFound, NotPermitted
 from consult.models import (
@@ -116,7 +116,7 @@ def _section_ids(session: Session, consultation: Consultation, section_ids: obje
     found = set(
         session.scalars(
             select(Section.id).where(
-                Section.id.in_(ids), Section.consultation_id == consultation.id
+                Section.id.in_(fitting_ids(ids)), Section.consultation_id == consultation.id
             )
         )
     )
@@ -230,7 +230,8 @@ def set_user_groups(
     known = set(
         session.scalars(
             select(WorkingGroup.id).where(
-                WorkingGroup.consultation_id == consultation.id, WorkingGroup.id.in_(wanted)
+                WorkingGroup.consultation_id == consultation.id,
+                WorkingGroup.id.in_(fitting_ids(wanted)),
             )
         )
     )
@@ -390,7 +391,8 @@ def create_round(
     known = set(
         session.scalars(
             select(WorkingGroup.id).where(
-                WorkingGroup.consultation_id == consultation.id, WorkingGroup.id.in_(group_ids)
+                WorkingGroup.consultation_id == consultation.id,
+                WorkingGroup.id.in_(fitting_ids(group_ids)),
             )
         )
     )

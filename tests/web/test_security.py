@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from flask import Flask, abort
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
@@ -17,6 +19,7 @@ from werkzeug.routing.converters import AnyConverter, NumberConverter
 from consult.db import database
 from consult.errors import Conflict, Invalid
 from consult.models import Consultation, Organisation, User
+from consult.security import _up_to
 from consult.services import accounts
 from tests import support
 from tests.conftest import PASSWORD, CSRFClient
@@ -486,3 +489,12 @@ def test_csrf_token_of_another_session_is_rejected(
     )
     assert response.status_code == 400
     assert db.scalar(select(Organisation).where(Organisation.name == "Fremd")) is None
+
+
+@given(limit=st.integers(0, 2**40), number=st.integers(0, 2**42), zeros=st.integers(0, 3))
+def test_the_id_pattern_matches_exactly_the_numbers_up_to_its_limit(
+    limit: int, number: int, zeros: int
+) -> None:
+    pattern = re.compile(_up_to(limit) + r"\Z")
+    for n in (number, limit, limit + 1, max(limit - 1, 0)):
+        assert bool(pattern.match("0" * zeros + str(n))) == (n <= limit), (limit, n)
