@@ -109,9 +109,11 @@ def get_organisation(session: Session, organisation_id: int, *, actor: object) -
 
 
 def _ensure_unique_org_name(session: Session, name: str, own_id: int | None = None) -> None:
-    query = select(Organisation.id).where(func.lower(Organisation.name) == name.lower())
-    existing = session.scalar(query)
-    if existing is not None and existing != own_id:
+    # Compared case-folded in Python ("Ärztekammer" is "ärztekammer"): SQL's lower() folds
+    # only ASCII on SQLite. A county has a few hundred organisations at most.
+    wanted = name.casefold()
+    query = select(Organisation.id, Organisation.name)
+    if any(oid != own_id and other.casefold() == wanted for oid, other in session.execute(query)):
         raise Conflict(
             _("Eine Organisation mit diesem Namen gibt es schon."),
             code="duplicate_name",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from consult.db import fitting_ids, utcnow
@@ -129,6 +129,26 @@ def _section_ids(session: Session, consultation: Consultation, section_ids: obje
     return ids
 
 
+def _ensure_unique_group_name(
+    session: Session, consultation_id: int, name: str, own_id: int | None = None
+) -> None:
+    """Raise Conflict when another working group of the consultation has this name.
+
+    Compared case-folded in Python ("Ärzte" is "ärzte"): SQL's lower() folds only ASCII
+    on SQLite. A consultation has a handful of groups.
+    """
+    query = select(WorkingGroup.id, WorkingGroup.name).where(
+        WorkingGroup.consultation_id == consultation_id
+    )
+    wanted = name.casefold()
+    if any(gid != own_id and other.casefold() == wanted for gid, other in session.execute(query)):
+        raise Conflict(
+            _("Einen Arbeitskreis mit diesem Namen gibt es schon."),
+            code="duplicate_name",
+            fields={"name": _("Schon vergeben.")},
+        )
+
+
 def create_working_group(
     session: Session,
     consultation_id: int,
@@ -146,18 +166,7 @@ def create_working_group(
     )
     clean = " ".join(_clean_text(name, "name", _("Der Name"), 200).split())
     ids = _section_ids(session, consultation, section_ids)
-    exists = session.scalar(
-        select(WorkingGroup.id).where(
-            WorkingGroup.consultation_id == consultation.id,
-            func.lower(WorkingGroup.name) == clean.lower(),
-        )
-    )
-    if exists is not None:
-        raise Conflict(
-            _("Einen Arbeitskreis mit diesem Namen gibt es schon."),
-            code="duplicate_name",
-            fields={"name": _("Schon vergeben.")},
-        )
+    _ensure_unique_group_name(session, consultation.id, clean)
     group = WorkingGroup(
         consultation_id=consultation.id,
         name=clean,
@@ -192,19 +201,7 @@ def update_working_group(
     consultation = get_consultation(session, group.consultation_id, actor=actor)
     permissions.require(permissions.can_manage_members(session, actor, consultation))
     clean = " ".join(_clean_text(name, "name", _("Der Name"), 200).split())
-    other = session.scalar(
-        select(WorkingGroup.id).where(
-            WorkingGroup.consultation_id == consultation.id,
-            func.lower(WorkingGroup.name) == clean.lower(),
-            WorkingGroup.id != group.id,
-        )
-    )
-    if other is not None:
-        raise Conflict(
-            _("Einen Arbeitskreis mit diesem Namen gibt es schon."),
-            code="duplicate_name",
-            fields={"name": _("Schon vergeben.")},
-        )
+    _ensure_unique_group_name(session, consultation.id, clean, own_id=group.id)
     ids = _section_ids(session, consultation, section_ids)
     group.name = clean
     group.description = _clean_text(

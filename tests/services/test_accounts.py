@@ -118,6 +118,17 @@ def test_duplicate_organisation_name_is_a_conflict(db: Session, admin: User) -> 
         .where(func.lower(Organisation.name) == "jobcenter siegtal")
     )
     assert count == 1
+    # beyond ASCII too (SQLite's lower() leaves "Ä" as it is)
+    accounts.create_organisation(db, actor=admin, name="Ärztekammer Nordrhein", kind="other")
+    for name in ("ärztekammer nordrhein", "ÄRZTEKAMMER NORDRHEIN"):
+        with pytest.raises(Conflict):
+            accounts.create_organisation(db, actor=admin, name=name, kind="other")
+    # an organisation may keep its own name, in another case
+    org = db.scalar(select(Organisation).where(Organisation.name == "Ärztekammer Nordrhein"))
+    assert org is not None
+    accounts.update_organisation(
+        db, org.id, actor=admin, name="ÄRZTEKAMMER Nordrhein", kind="other", is_active=True
+    )
 
 
 def test_update_organisation(

@@ -85,8 +85,12 @@ def test_create_a_working_group_with_sections(world: World) -> None:
 
 
 def test_working_group_errors(world: World) -> None:
+    service.create_working_group(
+        world.db, world.consultation.id, actor=world.editor, name="AK Ältere Menschen"
+    )
     before = count(world.db, WorkingGroup)
-    for name in ("AK Bildung", "ak  BILDUNG"):  # names differ in more than case and spaces
+    # the same names in another case and spacing (beyond ASCII too: "Ä" and "ä")
+    for name in ("AK Bildung", "ak  BILDUNG", "ak ältere menschen"):
         with pytest.raises(Conflict) as caught:
             service.create_working_group(
                 world.db, world.consultation.id, actor=world.editor, name=name
