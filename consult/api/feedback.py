@@ -349,6 +349,8 @@ def revision_feedback(revision_id: int) -> ResponseReturnValue:
 def diff_preview() -> ResponseReturnValue:
     """Word-level ops from ``old`` to ``new`` (the live preview of the suggestion form)."""
     body = json_body()
-    old = service.clean_text(field(body, "old", str), "old", "old", allow_empty=True)
-    new = service.clean_text(field(body, "new", str), "new", "new", allow_empty=True)
+    old = service.clean_text(
+        field(body, "old", str), "old", _("Der bisherige Text"), allow_empty=True
+    )
+    new = service.clean_text(field(body, "new", str), "new", _("Der neue Text"), allow_empty=True)
     return {"ops": [list(op) for op in word_diff(old, new)]}

@@ -682,4 +682,6 @@ def test_diff_preview(api: Api) -> None:
     assert ok(api.post(w.alice, "/diff-preview", {"old": "", "new": ""}))["ops"] == []
     assert_error(api.post(w.alice, "/diff-preview", {"old": "x"}), 422, "missing_field")
     assert_error(api.post(w.alice, "/diff-preview", {"old": 1, "new": "x"}), 422)
+    error = assert_error(api.post(w.alice, "/diff-preview", {"old": "a\x00", "new": "x"}), 422)
+    assert error["message"].startswith("Der bisherige Text enthält")
     assert_error(api.client.post("/api/v1/diff-preview", json={"old": "a", "new": "b"}), 401)
