@@ -533,3 +533,51 @@ def test_replying_inline_by_keyboard_and_without_javascript(
         expect(thread_of(plain, comment["id"]).locator(".reply")).to_have_count(2)
     finally:
         ctx.close()
+
+
+def test_resolving_and_withdrawing_by_keyboard_and_without_javascript(
+    page: Page,
+    live_server: LiveServer,
+    editor_page: Page,
+    browser: Browser,
+    consultation_with_round: Callable[[str, int], dict[str, int]],
+) -> None:
+    """The threads' buttons post the page's one action form (its CSRF token and the
+    revision): the editor resolves and reopens by keyboard, the author withdraws with
+    JavaScript switched off."""
+    log_in(page, live_server, *POLICE)
+    ids = consultation_with_round(EMOJI_DRAFT, api(page, "GET", "/me")["id"])
+    revision_id = ids["revision"]
+    section_id = api(page, "GET", f"/revisions/{revision_id}")["sections"][0]["section_id"]
+    url = f"/revisions/{revision_id}/sections/{section_id}/comments"
+    first = api(page, "POST", url, {"body": "Bitte Beispiele nennen.", "anchor": None})
+    second = api(page, "POST", url, {"body": "Doppelt, bitte streichen.", "anchor": None})
+
+    editor_page.goto(f"/revisions/{revision_id}")
+    resolve = thread_of(editor_page, first["id"]).get_by_role(
+        "button", name="als erledigt markieren"
+    )
+    resolve.focus()
+    with editor_page.expect_navigation():
+        editor_page.keyboard.press("Enter")
+    expect(editor_page.locator(".flash-success")).to_have_text("Als erledigt markiert.")
+    reopen = thread_of(editor_page, first["id"]).get_by_role("button", name="wieder öffnen")
+    expect(reopen).to_be_visible()
+    axe_check(editor_page)
+    submit(editor_page, reopen)
+    expect(editor_page.locator(".flash-success")).to_have_text("Wieder geöffnet.")
+    assert api(editor_page, "GET", f"/comments/{first['id']}")["status"] == "open"
+
+    ctx = browser.new_context(base_url=live_server.url, locale="de-DE", java_script_enabled=False)
+    try:
+        plain = ctx.new_page()
+        plain.goto("/login")
+        plain.get_by_label("E-Mail-Adresse").fill(POLICE[0])
+        plain.get_by_label("Passwort", exact=True).fill(POLICE[1])
+        submit(plain, plain.get_by_role("button", name="Anmelden"))
+        plain.goto(f"/revisions/{revision_id}")
+        submit(plain, thread_of(plain, second["id"]).get_by_role("button", name="zurückziehen"))
+        expect(plain.locator(".flash-success")).to_have_text("Ihr Beitrag ist zurückgezogen.")
+    finally:
+        ctx.close()
+    assert api(page, "GET", f"/comments/{second['id']}")["withdrawn"] is True

@@ -601,6 +601,11 @@ def test_untouched_quote_is_found_with_its_text(data: st.DataObject) -> None:
     new_after = data.draw(_small_edits(after))
     new = f"{new_before} {quote} {new_after}"
     where = relocate(anchor, body, new)
+    if where.state == "orphaned" and body.count(quote) > 1:
+        # The quote had a twin in the old body (``after`` may repeat it) and its context
+        # changed: which copy survived is a guess, and not guessing is the safe answer.
+        # A unique quote must be found; a found quote must be the quote.
+        return
     assert where.state in ("exact", "moved"), (body, new, where)
     assert placed(new, where) == quote
     if new.count(quote) == 1:
