@@ -9,6 +9,7 @@ text is escaped (or passed through consult.sanitize) before it is joined.
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -27,9 +28,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 #: Short date and time per interface language (Europe/Berlin).
 DATE_FORMATS = {"de": "%d.%m.%y, %H:%M", "en": "%d/%m/%Y, %H:%M"}
 QUOTE_LIMIT = 280
-#: The one form every thread's resolve and withdraw buttons submit (with ``formaction``):
-#: a form with a CSRF token per thread made up a fifth of a large page.
-ACTION_FORM_ID = "thread-action"
+#: Stands for the reader's CSRF token in cached HTML (unguessable, never in user text).
+CSRF_SLOT = "csrf-slot-" + secrets.token_hex(12)
 #: Rendered threads, keyed by everything they show.
 CONTENT_CACHE_SIZE = 20_000
 _CONTENT_CACHE: dict[tuple[object, ...], str] = {}
@@ -63,6 +63,12 @@ class ThreadRenderer:
         self.can_moderate = can_moderate
         self.open_round_id = open_round_id
         self.date_format = DATE_FORMATS.get(language, DATE_FORMATS["de"])
+        self.csrf = str(escape(generate_csrf()))
+        # Cached thread HTML carries a slot for the reader's CSRF token, filled in by join().
+        self.hidden = (
+            f'<input type="hidden" name="csrf_token" value="{CSRF_SLOT}">'
+            f'<input type="hidden" name="revision_id" value="{revision_id}">'
+        )
         # URL templates: build once, fill in ids by string replacement.
         placeholder = 999999999
         self.urls = {
@@ -114,22 +120,11 @@ class ThreadRenderer:
             f"{self.date(created_at)}</time>"
         )
 
-    def action_form(self) -> Markup:
-        """The form behind the threads' buttons: the reader's CSRF token and the revision.
-
-        Once per page, before or after the threads (a button names it with ``form``).
-        """
-        return Markup(  # noqa: S704 - a token and a number, both escaped
-            f'<form id="{ACTION_FORM_ID}" method="post" hidden>'
-            f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">'
-            f'<input type="hidden" name="revision_id" value="{self.revision_id}"></form>'
-        )
-
     def __call__(self, view: FeedbackView) -> Markup:
-        return Markup(self._cached(view))  # noqa: S704 - built escaped
+        return Markup(self._cached(view).replace(CSRF_SLOT, self.csrf))  # noqa: S704
 
     def _cached(self, view: FeedbackView) -> str:
-        """The thread's HTML, cached by all that it shows."""
+        """The thread's HTML with a CSRF slot, cached by all that it shows."""
         f = view.feedback
         where = view.location
         key = (
@@ -160,8 +155,9 @@ class ThreadRenderer:
         return html
 
     def join(self, views: Sequence[FeedbackView]) -> Markup:
-        """Several threads."""
-        return Markup("".join([self._cached(view) for view in views]))  # noqa: S704 - escaped
+        """Several threads; the CSRF slot is filled once for all of them."""
+        html = "".join([self._cached(view) for view in views])
+        return Markup(html.replace(CSRF_SLOT, self.csrf))  # noqa: S704 - built escaped
 
     def _content(self, view: FeedbackView) -> str:
         """Everything of a thread that is the same for every reader (cached)."""
@@ -266,19 +262,17 @@ class ThreadRenderer:
             )
         if not is_suggestion and not f.withdrawn_at and (self.can_moderate or mine):
             action = "reopen" if f.status == "resolved" else "resolve"
-            out.append(self._button(self.urls[action].format(id=f.id), t[action]))
+            out.append(
+                f'<form method="post" action="{self.urls[action].format(id=f.id)}" '
+                f'class="inline-form">{self.hidden}'
+                f'<button type="submit" class="link-button">{t[action]}</button></form>'
+            )
         if mine and in_open_round and not f.withdrawn_at and f.status == "open":
             out.append(
                 f'<a href="{self.urls["edit"].format(id=f.id)}">{t["edit"]}</a>'
-                + self._button(self.urls["withdraw"].format(id=f.id), t["withdraw"])
+                f'<form method="post" action="{self.urls["withdraw"].format(id=f.id)}" '
+                f'class="inline-form">{self.hidden}'
+                f'<button type="submit" class="link-button">{t["withdraw"]}</button></form>'
             )
         out.append("</div>")
         return "".join(out)
-
-    @staticmethod
-    def _button(url: str, label: str) -> str:
-        """A button posting the page's action form to ``url``."""
-        return (
-            f'<button type="submit" form="{ACTION_FORM_ID}" formaction="{url}" '
-            f'class="link-button">{label}</button>'
-        )

@@ -542,9 +542,8 @@ def test_resolving_and_withdrawing_by_keyboard_and_without_javascript(
     browser: Browser,
     consultation_with_round: Callable[[str, int], dict[str, int]],
 ) -> None:
-    """The threads' buttons post the page's one action form (its CSRF token and the
-    revision): the editor resolves and reopens by keyboard, the author withdraws with
-    JavaScript switched off."""
+    """The threads' own buttons: the editor resolves and reopens by keyboard, the author
+    withdraws with JavaScript switched off."""
     log_in(page, live_server, *POLICE)
     ids = consultation_with_round(EMOJI_DRAFT, api(page, "GET", "/me")["id"])
     revision_id = ids["revision"]
