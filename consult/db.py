@@ -6,7 +6,7 @@ request commits once when it succeeds and rolls back otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -42,9 +42,13 @@ def fits_id(value: int) -> bool:
     return -MAX_ID - 1 <= value <= MAX_ID
 
 
-def fitting_ids(values: Iterable[int]) -> list[int]:
-    """The values that can be ids, for an ``in_()``: the others name nothing anyway."""
-    return [v for v in values if fits_id(v)]
+def is_id(value: object) -> bool:
+    """Whether ``value`` is an integer (not a bool) that an id column can hold.
+
+    Input checks use it, so that no query is ever asked about a number the database
+    cannot compare (SQLite takes no integer beyond 64 bits: a 500, not a 422).
+    """
+    return isinstance(value, int) and not isinstance(value, bool) and fits_id(value)
 
 
 def utcnow() -> datetime:

@@ -8,16 +8,13 @@ from flask import Blueprint, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consult.db import get_session
+from consult.db import fits_id, get_session
 from consult.errors import BadRequest, Invalid, NotAuthenticated, TooLarge
 from consult.extensions import csrf
 from consult.models import User
 from consult.services import accounts
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-#: Integers in JSON bodies must fit the database's 32-bit integer columns.
-INT_RANGE = range(-(2**31), 2**31)
 
 #: Endpoints of this blueprint that need no token.
 PUBLIC = frozenset({"api.openapi"})
@@ -107,7 +104,7 @@ def field(
             code="invalid_field",
             fields={name: _("erwartet %(expected)s", expected=expected)},
         )
-    if isinstance(value, int) and not isinstance(value, bool) and value not in INT_RANGE:
+    if isinstance(value, int) and not isinstance(value, bool) and not fits_id(value):
         raise Invalid(
             _("Das Feld „%(name)s“ liegt außerhalb des erlaubten Bereichs.", name=name),
             code="invalid_field",

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from consult.db import fits_id, fitting_ids, utcnow
+from consult.db import fits_id, is_id, utcnow
 from consult.domain.outline import (
     MAX_SECTIONS,
     OutlineError,
@@ -274,8 +274,7 @@ def _resolve_sections(
     known: dict[int, Section] = {}
     if wanted_ids:
         known = {
-            s.id: s
-            for s in session.scalars(select(Section).where(Section.id.in_(fitting_ids(wanted_ids))))
+            s.id: s for s in session.scalars(select(Section).where(Section.id.in_(wanted_ids)))
         }
     for sid in wanted_ids:
         section = known.get(sid)
@@ -506,9 +505,7 @@ def items_from_payload(sections: object) -> list[Item]:
                 code="invalid_sections",
             )
         section_id = entry.get("section_id")
-        if section_id is not None and (
-            not isinstance(section_id, int) or isinstance(section_id, bool)
-        ):
+        if section_id is not None and not is_id(section_id):
             raise Invalid(
                 _("section_id muss eine Zahl sein (Abschnitt Nr. %(n)d der Liste).", n=n),
                 code="invalid_sections",
@@ -535,7 +532,7 @@ def items_from_payload(sections: object) -> list[Item]:
         body = _clean_body(entry.get("body", ""), n)
         parent_section_id = entry.get("parent_section_id")
         if parent_section_id is not None:
-            if not isinstance(parent_section_id, int) or isinstance(parent_section_id, bool):
+            if not is_id(parent_section_id):
                 raise Invalid(
                     _(
                         "parent_section_id muss eine Zahl sein (Abschnitt Nr. %(n)d der Liste).",

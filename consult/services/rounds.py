@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from consult.db import fitting_ids, utcnow
+from consult.db import is_id, utcnow
 from consult.domain.textnorm import normalize_text
 from consult.errors import Conflict, Invalid, NotFound, NotPermitted
 from consult.models import (
@@ -108,15 +108,13 @@ def list_working_groups(
 def _section_ids(session: Session, consultation: Consultation, section_ids: object) -> list[int]:
     if section_ids is None:
         return []
-    if not isinstance(section_ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in section_ids
-    ):
+    if not isinstance(section_ids, list) or not all(is_id(i) for i in section_ids):
         raise Invalid(_("section_ids muss eine Liste von Zahlen sein."), code="invalid_section_ids")
     ids = sorted(set(section_ids))
     found = set(
         session.scalars(
             select(Section.id).where(
-                Section.id.in_(fitting_ids(ids)), Section.consultation_id == consultation.id
+                Section.id.in_(ids), Section.consultation_id == consultation.id
             )
         )
     )
@@ -216,9 +214,7 @@ def set_user_groups(
     session: Session, consultation: Consultation, user: User, group_ids: object
 ) -> None:
     """Replace the user's working groups in this consultation. Raises Invalid."""
-    if not isinstance(group_ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in group_ids
-    ):
+    if not isinstance(group_ids, list) or not all(is_id(i) for i in group_ids):
         raise Invalid(
             _("working_group_ids muss eine Liste von Zahlen sein."),
             code="invalid_working_group_ids",
@@ -228,7 +224,7 @@ def set_user_groups(
         session.scalars(
             select(WorkingGroup.id).where(
                 WorkingGroup.consultation_id == consultation.id,
-                WorkingGroup.id.in_(fitting_ids(wanted)),
+                WorkingGroup.id.in_(wanted),
             )
         )
     )
@@ -378,9 +374,7 @@ def create_round(
             fields={"visibility": _("Bitte wählen.")},
         ) from None
     group_ids = working_group_ids if working_group_ids is not None else []
-    if not isinstance(group_ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in group_ids
-    ):
+    if not isinstance(group_ids, list) or not all(is_id(i) for i in group_ids):
         raise Invalid(
             _("working_group_ids muss eine Liste von Zahlen sein."),
             code="invalid_working_group_ids",
@@ -389,7 +383,7 @@ def create_round(
         session.scalars(
             select(WorkingGroup.id).where(
                 WorkingGroup.consultation_id == consultation.id,
-                WorkingGroup.id.in_(fitting_ids(group_ids)),
+                WorkingGroup.id.in_(group_ids),
             )
         )
     )
@@ -610,9 +604,7 @@ def set_group_members(session: Session, group_id: int, *, actor: object, user_id
         permissions.can_manage_members(session, actor, consultation),
         _("Nur die Redaktion verwaltet die Arbeitskreise."),
     )
-    if not isinstance(user_ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in user_ids
-    ):
+    if not isinstance(user_ids, list) or not all(is_id(i) for i in user_ids):
         raise Invalid(
             _("Die Mitglieder müssen eine Liste von Zahlen sein."), code="invalid_members"
         )

@@ -54,6 +54,14 @@ def log_in(page: Page, live_server: LiveServer, email: str, password: str) -> No
     axe_check(page)
 
 
+def log_in_without_javascript(page: Page, email: str, password: str) -> None:
+    """Log in in a profile without JavaScript (axe needs JavaScript: no check here)."""
+    page.goto("/login")
+    page.get_by_label("E-Mail-Adresse").fill(email)
+    page.get_by_label("Passwort", exact=True).fill(password)
+    submit(page, page.get_by_role("button", name="Anmelden"))
+
+
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -521,10 +529,7 @@ def test_replying_inline_by_keyboard_and_without_javascript(
     ctx = browser.new_context(base_url=live_server.url, locale="de-DE", java_script_enabled=False)
     try:
         plain = ctx.new_page()
-        plain.goto("/login")
-        plain.get_by_label("E-Mail-Adresse").fill(POLICE[0])
-        plain.get_by_label("Passwort", exact=True).fill(POLICE[1])
-        submit(plain, plain.get_by_role("button", name="Anmelden"))
+        log_in_without_javascript(plain, *POLICE)
         plain.goto(f"/revisions/{revision_id}")
         thread_of(plain, comment["id"]).get_by_role("link", name="Antworten").click()
         expect(plain.get_by_role("heading", level=1)).to_contain_text("Antwort auf den Kommentar")
@@ -570,10 +575,7 @@ def test_resolving_and_withdrawing_by_keyboard_and_without_javascript(
     ctx = browser.new_context(base_url=live_server.url, locale="de-DE", java_script_enabled=False)
     try:
         plain = ctx.new_page()
-        plain.goto("/login")
-        plain.get_by_label("E-Mail-Adresse").fill(POLICE[0])
-        plain.get_by_label("Passwort", exact=True).fill(POLICE[1])
-        submit(plain, plain.get_by_role("button", name="Anmelden"))
+        log_in_without_javascript(plain, *POLICE)
         plain.goto(f"/revisions/{revision_id}")
         submit(plain, thread_of(plain, second["id"]).get_by_role("button", name="zurückziehen"))
         expect(plain.locator(".flash-success")).to_have_text("Ihr Beitrag ist zurückgezogen.")

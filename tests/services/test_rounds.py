@@ -620,5 +620,10 @@ def test_set_group_members_replaces_them_and_refuses_non_members(
     with pytest.raises(Invalid):
         service.set_group_members(db, group.id, actor=admin, user_ids=[anna.id, outsider.id])
     assert [m.user_id for m in group.members] == [ben.id]
+    # a number no id column holds is refused before any query (SQLite cannot compare it)
+    with pytest.raises(Invalid) as caught:
+        service.set_group_members(db, group.id, actor=admin, user_ids=[ben.id, 10**25])
+    assert caught.value.code == "invalid_members"
+    assert [m.user_id for m in group.members] == [ben.id]
     with pytest.raises(NotPermitted):
         service.set_group_members(db, group.id, actor=anna, user_ids=[anna.id])
