@@ -49,6 +49,12 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_TIMEZONE="Europe/Berlin",
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address (rate limits) and scheme as the proxies in front saw them.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     settings.instance_path.mkdir(parents=True, exist_ok=True)
 
     from consult import db, extensions, security
@@ -56,7 +62,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from consult.cli import init_app as init_cli
     from consult.web import init_app as init_web
 
-    db.init_app(app, settings.database_url)
+    db.init_app(app, settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     extensions.init_app(app)
     security.init_app(app)
     init_web(app)

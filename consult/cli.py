@@ -91,8 +91,7 @@ def user_create(
             raise click.ClickException(exc.message) from None
         user_id = created.user.id
     if password is None:
-        with db.database().session_scope() as session:
-            mail.deliver_due(session, mail.settings())
+        mail.deliver_due(db.database(), mail.settings())
     click.echo(user_id)
 
 
@@ -137,8 +136,7 @@ def mail_send() -> None:
     """Deliver the queued e-mails that are due now."""
     from consult.services import mail
 
-    with db.database().session_scope() as session:
-        sent, failed = mail.deliver_due(session, mail.settings())
+    sent, failed = mail.deliver_due(db.database(), mail.settings())
     click.echo(f"sent {sent}, failed {failed}")
 
 
@@ -152,8 +150,7 @@ def rounds_remind() -> None:
 
     with db.database().session_scope() as session:
         queued = rounds.queue_reminders(session)
-    with db.database().session_scope() as session:
-        mail.deliver_due(session, mail.settings())
+    mail.deliver_due(db.database(), mail.settings())
     click.echo(f"queued {queued} reminders")
 
 

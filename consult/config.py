@@ -59,8 +59,22 @@ class Settings:
     #: Lifetime of invitation and password-reset links.
     invitation_hours: int = 72
     reset_hours: int = 2
+    #: Failed logins into one account from one address (the same account from another
+    #: address is not limited by them: nobody can lock another person out).
     login_rate_limit: str = "10 per minute"
+    #: Failed logins from one address, whichever accounts (an office behind one NAT
+    #: address shares it).
+    login_address_rate_limit: str = "50 per minute"
+    #: Password-reset requests per address, and per e-mail address asked for.
+    reset_address_rate_limit: str = "10 per hour"
+    reset_account_rate_limit: str = "5 per hour"
     ratelimit_storage_uri: str = "memory://"
+    #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust
+    #: (0: none, the client address is the connection's).
+    trusted_proxies: int = 0
+    #: How long a writing transaction waits for SQLite's write lock before the request
+    #: is answered with 503 (ms).
+    sqlite_busy_timeout_ms: int = 10_000
     #: Delivery of mail queued by a request: "thread" (right after it), "sync", "off".
     mail_delivery: str = "thread"
     testing: bool = False
@@ -84,6 +98,7 @@ class Settings:
             mail_from=_env("CONSULT_MAIL_FROM", "consult@localhost") or "consult@localhost",
             base_url=(_env("CONSULT_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
             ratelimit_storage_uri=_env("CONSULT_RATELIMIT_STORAGE_URI", "memory://") or "memory://",
+            trusted_proxies=int(_env("CONSULT_TRUSTED_PROXIES", "0") or 0),
         )
 
     def replace(self, **changes: Any) -> Settings:

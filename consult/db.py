@@ -2,22 +2,44 @@
 
 Services receive the session as their first argument and only ``flush()``; the
 request commits once when it succeeds and rolls back otherwise.
+
+SQLite, the embedded default, has one writer at a time. A transaction that reads
+first and then writes cannot wait for that lock (SQLite refuses it at once, whatever
+``busy_timeout`` says), so every transaction that may write takes the lock when it
+begins (``BEGIN IMMEDIATE``): requests other than GET/HEAD/OPTIONS, the mail worker,
+the CLI. Reading requests that store a cached result (a diff, an anchor's place) do it
+in a short write transaction of their own (:func:`store_cached`). In WAL mode readers
+never wait for the writer. A lock not had within ``busy_timeout`` is
+:func:`is_busy_error`, which the app answers with 503 and ``Retry-After``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, g, has_app_context
+from flask import Flask, g, has_app_context, has_request_context, request
 from flask import current_app as _app
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
+
+#: Execution option of a connection whose transactions take SQLite's write lock at once.
+WRITE = "consult_write"
+#: Requests that only read (their session begins a deferred transaction).
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: How long a transaction waits for SQLite's write lock before it gives up (503).
+BUSY_TIMEOUT_MS = 10_000
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -75,7 +97,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False}
@@ -93,27 +115,60 @@ def make_engine(url: str) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            # Readers never wait for the writer, nor it for them; NORMAL is durable
+            # across application crashes in WAL mode (a power cut may lose the last
+            # transactions, never the database).
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            writes = conn.get_execution_options().get(WRITE, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
+
+
+#: SQLite's codes for a lock not had in time; PostgreSQL's SQLSTATEs for a lock not
+#: available, a deadlock and a serialization failure: all "try again in a moment".
+_BUSY_SQLITE = ("database is locked", "database table is locked", "database is busy")
+_BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database was momentarily busy (answer 503, retry)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in _BUSY_SQLSTATES:
+        return True
+    return type(orig).__name__ == "OperationalError" and any(
+        text in str(orig).lower() for text in _BUSY_SQLITE
+    )
 
 
 class Database:
     """The engine and session factory of one app."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
-        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+    def __init__(self, url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
+        self.sessionmaker = sessionmaker(
+            bind=self.engine, expire_on_commit=False, info={"database": self}
+        )
+
+    def session(self, *, write: bool) -> Session:
+        """A new session; ``write`` ones take SQLite's write lock when they begin."""
+        if write:
+            return self.sessionmaker(execution_options={WRITE: True}, info={"write": True})
+        return self.sessionmaker()
 
     @contextmanager
-    def session_scope(self) -> Iterator[Session]:
+    def session_scope(self, *, write: bool = True) -> Iterator[Session]:
         """A session that commits when the block succeeds (CLI, mail worker)."""
-        session = self.sessionmaker()
+        session = self.session(write=write)
         try:
             yield session
             session.commit()
@@ -130,33 +185,109 @@ def database(app: Flask | None = None) -> Database:
     return db
 
 
+def is_writing(session: Session) -> bool:
+    """Whether the session's transactions may write (took SQLite's write lock)."""
+    return bool(session.info.get("write"))
+
+
+def _insert(session: Session, model: type[Base]) -> Any:
+    return (
+        pg_insert(model)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite_insert(model)
+    )
+
+
 def insert_ignoring_duplicates(
     session: Session, model: type[Base], rows: list[dict[str, Any]]
 ) -> None:
     """Insert rows; a row whose key another request stored meanwhile is left alone.
 
-    For caches of immutable results (diffs, anchor locations). One statement with
-    many parameter sets, on SQLite and PostgreSQL alike.
+    One statement with many parameter sets, on SQLite and PostgreSQL alike.
     """
+    if rows:
+        session.execute(_insert(session, model).on_conflict_do_nothing(), rows)
+
+
+def upsert(
+    session: Session, model: type[Base], rows: list[dict[str, Any]], *, keys: list[str]
+) -> None:
+    """Insert rows, or overwrite the other columns of a row with the same ``keys``."""
     if not rows:
         return
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    insert = _insert(session, model)
+    columns = [c for c in rows[0] if c not in keys]
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=keys, set_={c: getattr(insert.excluded, c) for c in columns}
+        ),
+        rows,
+    )
 
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(model).on_conflict_do_nothing(), rows)
+
+def write_aside(session: Session, work: Callable[[Session], object], *, what: str) -> None:
+    """Do a small optional write (a cache row, a "last used" time) from any request.
+
+    In a writing session, as part of it. A reading session (a GET) cannot write on
+    SQLite without risking an immediate "database is locked", so there the work runs in
+    a short write transaction of its own, which waits its turn; if the database stays
+    busy, it is left undone (``what`` names it in the log).
+    """
+    owner: Database | None = session.info.get("database")
+    if is_writing(session) or owner is None or isinstance(owner.engine.pool, StaticPool):
+        # (An in-memory SQLite database has one connection: no transaction beside.)
+        work(session)
+        return
+    side = owner.session(write=True)
+    try:
+        work(side)
+        side.commit()
+    except DBAPIError as exc:
+        side.rollback()
+        if not is_busy_error(exc):
+            raise
+        log.warning("%s left undone (database busy)", what)
+    finally:
+        side.close()
+
+
+def store_cached(
+    session: Session, model: type[Base], rows: list[dict[str, Any]], *, keys: list[str]
+) -> None:
+    """Store results computed from immutable inputs (diffs, anchor locations), from
+    any request (see :func:`write_aside`); a row stored meanwhile is overwritten."""
+    if rows:
+        write_aside(
+            session,
+            lambda target: upsert(target, model, rows, keys=keys),
+            what=f"cache rows of {model.__tablename__}",
+        )
+
+
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        changed = [type(o).__name__ for o in [*session.new, *session.dirty, *session.deleted]]
+        raise RuntimeError(
+            f"a reading request ({request.method} {request.path}) changed {changed}: on "
+            "SQLite such a write fails when others write; use db.write_aside"
+        )
 
 
 def get_session() -> Session:
     """The session of the current request (created on first use)."""
     if "db_session" not in g:
-        g.db_session = database().sessionmaker()
+        writes = not has_request_context() or request.method not in READING_METHODS
+        created = database().session(write=writes)
+        if not writes and _app.testing:
+            # Tests catch a reading request that writes through the ORM.
+            event.listen(created, "before_flush", _refuse_writes)
+        g.db_session = created
     session: Session = g.db_session
     return session
 
 
-def init_app(app: Flask, url: str) -> None:
-    app.extensions["consult_db"] = Database(url)
+def init_app(app: Flask, url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    app.extensions["consult_db"] = Database(url, busy_timeout_ms=busy_timeout_ms)
 
     def _close_session(exc: BaseException | None = None) -> None:
         if not has_app_context():

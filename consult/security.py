@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from flask import (
@@ -22,12 +21,13 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
-from consult import db
+from consult import db, idempotency
 from consult.errors import ServiceError
-from consult.services import permissions
+from consult.services import mail, permissions
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,13 @@ ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
     409: (_l("Konflikt"), _l("Die Aktion passt nicht zum aktuellen Stand.")),
     413: (_l("Zu groß"), _l("Die gesendeten Daten sind zu groß.")),
     422: (_l("Ungültige Eingabe"), _l("Die Eingaben sind nicht gültig.")),
+    503: (
+        _l("Gerade ausgelastet"),
+        _l(
+            "Gerade schreiben sehr viele gleichzeitig. Ihre Eingabe wurde nicht gespeichert: "
+            "Bitte senden Sie sie in ein paar Sekunden noch einmal."
+        ),
+    ),
     429: (
         _l("Zu viele Versuche"),
         _l("Zu viele Anmeldeversuche. Bitte warten Sie eine Minute und versuchen Sie es erneut."),
@@ -78,6 +85,7 @@ ERROR_CODES: dict[int, str] = {
     422: "invalid",
     429: "too_many_requests",
     500: "internal_error",
+    503: "busy",
 }
 
 
@@ -144,26 +152,28 @@ def error_response(
     return response
 
 
+#: Seconds after which a client may try again when the database was busy.
+RETRY_AFTER_BUSY = 2
+
+
+def busy_response() -> Response:
+    """503 with Retry-After: the database did not give its lock in time (nothing stored)."""
+    response = error_response(503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_BUSY)
+    return response
+
+
 def _deliver_mail_soon(app: Flask) -> None:
-    from consult.services import mail
-
     settings = app.extensions["consult_settings"]
-
-    def work() -> None:
-        with app.app_context():
-            try:
-                with db.database(app).session_scope() as session:
-                    mail.deliver_due(session, settings)
-            except Exception:
-                log.exception("delivering queued mail failed")
-
+    worker: mail.MailWorker = app.extensions["consult_mail_worker"]
     if settings.mail_delivery == "sync":
-        work()
+        worker.deliver_now()
     elif settings.mail_delivery == "thread":
-        threading.Thread(target=work, name="consult-mail", daemon=True).start()
+        worker.poke()
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["consult_mail_worker"] = mail.MailWorker(app)
     # Before any blueprint registers its routes, so that every <int:...> is bounded.
     app.url_map.converters["int"] = IdConverter
 
@@ -181,12 +191,28 @@ def init_app(app: Flask) -> None:
             return error_response(401)
         return None
 
+    @app.before_request
+    def _once() -> Any:
+        # A form sent twice is answered once (the API does this after its own login).
+        if wants_json() or not current_user.is_authenticated:
+            return None
+        return idempotency.begin(current_user.id, api=False)
+
     @app.after_request
     def _finish(response: Response) -> Response:
         session = g.get("db_session")
         if session is not None:
             if response.status_code < 400:
-                session.commit()
+                try:
+                    idempotency.finish(response)
+                    session.commit()
+                except DBAPIError as exc:
+                    session.rollback()
+                    if not db.is_busy_error(exc):
+                        raise
+                    log.warning("busy at commit on %s %s", request.method, request.path)
+                    g.pop("mail_queued", None)
+                    response = busy_response()
             else:
                 session.rollback()
         if g.pop("mail_queued", False) and response.status_code < 400:
@@ -236,8 +262,24 @@ def init_app(app: Flask) -> None:
                 response.headers[name] = value
         return response
 
+    def _roll_back() -> None:
+        # The failed transaction must go before the error page is rendered: the page
+        # may load the signed-in user, which a failed transaction refuses to do.
+        session = g.get("db_session")
+        if session is not None:
+            session.rollback()
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError) -> Response:
+        _roll_back()
+        if db.is_busy_error(exc):
+            log.warning("database busy on %s %s: %s", request.method, request.path, exc.orig)
+            return busy_response()
+        return _unexpected(exc)
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        _roll_back()
         log.exception("unhandled error on %s %s", request.method, request.path)
         if app.config.get("PROPAGATE_UNEXPECTED"):
             raise exc

@@ -7,7 +7,9 @@ from typing import Any
 from flask import Blueprint, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
+from consult import idempotency
 from consult.db import fits_id, get_session
 from consult.errors import BadRequest, Invalid, NotAuthenticated, TooLarge
 from consult.extensions import csrf
@@ -46,6 +48,13 @@ def authenticate() -> None:
         g.api_user = current_user._get_current_object()
         return
     raise NotAuthenticated(_("Anmeldung erforderlich: bitte ein API-Token senden."))
+
+
+@bp.before_request
+def answer_repeats() -> WerkzeugResponse | None:
+    """A request repeated with the same Idempotency-Key gets the first one's answer."""
+    user = g.get("api_user")
+    return idempotency.begin(user.id if user is not None else None, api=True)
 
 
 def api_user() -> User:

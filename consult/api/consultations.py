@@ -27,17 +27,20 @@ def consultation_json(consultation: Consultation, latest: Revision | None) -> di
     }
 
 
-def member_json(membership: Membership) -> dict[str, Any]:
+def member_json(membership: Membership, group_ids: list[int] | None = None) -> dict[str, Any]:
+    """A member; ``group_ids`` are their working groups (looked up when not given)."""
     user = membership.user
+    if group_ids is None:
+        group_ids = rounds.user_group_ids(
+            get_session(), membership.consultation_id, membership.user_id
+        )
     return {
         "consultation_id": membership.consultation_id,
         "user_id": membership.user_id,
         "name": user.name,
         "organisation": user.organisation.name if user.organisation else None,
         "role": membership.role,
-        "working_group_ids": rounds.user_group_ids(
-            get_session(), membership.consultation_id, membership.user_id
-        ),
+        "working_group_ids": group_ids,
     }
 
 
@@ -112,8 +115,10 @@ def get_consultation(consultation_id: int) -> ResponseReturnValue:
 
 @bp.get("/consultations/<int:consultation_id>/members")
 def list_members(consultation_id: int) -> ResponseReturnValue:
-    items = service.list_members(get_session(), consultation_id, actor=api_user())
-    return {"members": [member_json(m) for m in items]}
+    db = get_session()
+    items = service.list_members(db, consultation_id, actor=api_user())
+    groups = rounds.group_ids_by_user(db, consultation_id)
+    return {"members": [member_json(m, groups.get(m.user_id, [])) for m in items]}
 
 
 @bp.put("/consultations/<int:consultation_id>/members/<int:user_id>")

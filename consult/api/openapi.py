@@ -938,6 +938,46 @@ PATHS.update(
 )
 
 
+#: Every write takes these: a retry with the same key gets the first answer again.
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Optional. A write sent again with the same key (by the same user, to the same "
+        "path) is not carried out again: it gets the first request's answer, with the "
+        "header Idempotent-Replayed: true. The key reused with another body is refused "
+        "(422 idempotency_key_reused). Keys are kept for 24 hours; an empty value is none."
+    ),
+    "schema": {"type": "string", "maxLength": 255},
+}
+BUSY = {
+    "description": "The database was busy; nothing was stored. Try again after Retry-After "
+    "seconds.",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "content": {JSON: {"schema": ref("Error")}},
+}
+WRITES = ("post", "put", "patch", "delete")
+
+
+def _with_write_conventions(paths: dict[str, Any]) -> dict[str, Any]:
+    """Each write operation with the Idempotency-Key header and the 503 answer."""
+    result: dict[str, Any] = {}
+    for path, item in paths.items():
+        result[path] = dict(item)
+        for method in WRITES:
+            if method not in item:
+                continue
+            op = dict(item[method])
+            op["parameters"] = [*op.get("parameters", []), IDEMPOTENCY_KEY]
+            responses = dict(op["responses"])
+            responses.setdefault("422", error_responses(422)["422"])
+            responses["503"] = BUSY
+            op["responses"] = responses
+            result[path][method] = op
+    return result
+
+
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -949,7 +989,7 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": PATHS,
+        "paths": _with_write_conventions(PATHS),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

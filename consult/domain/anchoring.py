@@ -42,6 +42,7 @@ from typing import Final, Literal
 from consult.domain.errors import AnchorError
 from consult.domain.textdiff import (
     DELETE,
+    DIFF_VERSION,
     EQUAL,
     SIMILARITY_CHAR_LIMIT,
     Op,
@@ -49,6 +50,13 @@ from consult.domain.textdiff import (
     similarity,
     word_diff,
 )
+
+#: The version of :func:`relocate`'s rules. Stored locations made by another version
+#: (of these rules, or of the word diff they map through) are computed again when next
+#: read: raise it with every change that can place any anchor differently.
+RELOCATE_VERSION: Final = 1
+#: What a stored location records as the algorithm that made it.
+LOCATE_ALGORITHM: Final = f"relocate-{RELOCATE_VERSION}/diff-{DIFF_VERSION}"
 
 #: Code points of context stored before and after a quote.
 CONTEXT_LENGTH: Final = 32

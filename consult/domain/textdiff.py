@@ -38,6 +38,12 @@ INSERT: Final = "insert"
 DELETE: Final = "delete"
 
 _DMP_KIND: Final = {0: EQUAL, 1: INSERT, -1: DELETE}
+
+#: The version of :func:`word_diff`'s output. Stored diffs made by another version are
+#: computed again when next read: raise it with every change that alters any diff.
+DIFF_VERSION: Final = 1
+#: What a stored diff records as the algorithm that made it.
+DIFF_ALGORITHM: Final = f"word-diff-{DIFF_VERSION}"
 _KIND_DMP: Final = {EQUAL: 0, INSERT: 1, DELETE: -1}
 
 #: Code points that stand for tokens in the encoded strings handed to

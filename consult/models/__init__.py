@@ -7,6 +7,7 @@ from consult.models.mail import OutboxMessage
 from consult.models.revisions import (
     Placement,
     Revision,
+    RevisionChange,
     RevisionStatus,
     Section,
     SectionDiff,
@@ -22,6 +23,7 @@ from consult.models.rounds import (
     WorkingGroupMember,
     WorkingGroupSection,
 )
+from consult.models.submissions import Submission
 
 __all__ = [
     "ApiToken",
@@ -38,6 +40,7 @@ __all__ = [
     "Placement",
     "Reply",
     "Revision",
+    "RevisionChange",
     "RevisionStatus",
     "Role",
     "Round",
@@ -47,6 +50,7 @@ __all__ = [
     "Section",
     "SectionDiff",
     "SectionVersion",
+    "Submission",
     "User",
     "Visibility",
     "WorkingGroup",

@@ -29,6 +29,10 @@ class Consultation(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Moves with every write that changes what the consultation's feedback shows (new,
+    #: edited, withdrawn, resolved feedback, replies, names of its authors and their
+    #: organisations): cached reading views are keyed by it (services.feedback_versions).
+    feedback_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     created_by: Mapped[User | None] = relationship()
     memberships: Mapped[list[Membership]] = relationship(

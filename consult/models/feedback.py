@@ -125,3 +125,6 @@ class FeedbackLocation(Base):
     state: Mapped[str] = mapped_column(String(16))
     start: Mapped[int | None] = mapped_column(Integer)
     end: Mapped[int | None] = mapped_column(Integer)
+    #: The rules that placed it (anchoring.LOCATE_ALGORITHM); rows placed by others are
+    #: computed again when read.
+    algorithm: Mapped[str | None] = mapped_column(String(40))

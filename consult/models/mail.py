@@ -26,3 +26,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     #: Set when retries are exhausted; an admin can requeue.
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A deliverer claimed the message until then (sending it); another may take it
+    #: over after that (the deliverer died midway).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Which deliverer claimed it (only that one marks it sent).
+    claim_token: Mapped[str | None] = mapped_column(String(32))

@@ -88,6 +88,8 @@ class Revision(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The number of sections, stored when the revision is published (None for drafts).
+    section_count: Mapped[int | None] = mapped_column(Integer)
 
     consultation: Mapped[Consultation] = relationship()
     author: Mapped[User | None] = relationship()
@@ -148,3 +150,30 @@ class SectionDiff(Base):
     )
     #: JSON: {"title": [[op, text], ...], "body": [[op, text], ...]}.
     ops_json: Mapped[str] = mapped_column(Text)
+    #: The diff algorithm that made the ops (textdiff.DIFF_ALGORITHM); rows made by
+    #: another are computed again when read.
+    algorithm: Mapped[str | None] = mapped_column(String(40))
+
+
+class RevisionChange(Base):
+    """What a published revision changed against an earlier one, in sections: counted
+    once when it is published (both never change), so the history need not compare.
+
+    Stored against each revision the history may compare it with: its base, and the
+    revision numbered one less (when that is another).
+    """
+
+    __tablename__ = "revision_changes"
+
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("revisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    compared_to_id: Mapped[int] = mapped_column(
+        ForeignKey("revisions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    #: Sections by status against ``compared_to`` (consult.domain.outline_diff).
+    unchanged: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    added: Mapped[int] = mapped_column(Integer)
+    removed: Mapped[int] = mapped_column(Integer)
+    moved: Mapped[int] = mapped_column(Integer)

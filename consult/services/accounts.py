@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from consult.db import utcnow
+from consult.db import utcnow, write_aside
 from consult.errors import Conflict, Invalid, NotFound
 from consult.models import ApiToken, OneTimeToken, Organisation, OrganisationKind, User
-from consult.services import permissions
+from consult.services import feedback_versions, permissions
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
@@ -144,13 +144,20 @@ def update_organisation(
     kind: object,
     is_active: bool,
 ) -> Organisation:
+    """Edit an organisation. Raises NotPermitted, NotFound, Invalid, Conflict (name taken).
+
+    A new name also moves the feedback version of the consultations whose feedback
+    shows it (services.feedback_versions)."""
     permissions.require(permissions.can_manage_accounts(actor))
     org = get_organisation(session, organisation_id, actor=actor)
     clean = _clean_name(name, "name", _("Name"))
     org_kind = parse_kind(kind)
     _ensure_unique_org_name(session, clean, org.id)
+    renamed = clean != org.name
     org.name, org.kind, org.is_active = clean, org_kind.value, bool(is_active)
     session.flush()
+    if renamed:  # feedback shows the name: cached reading views must not
+        feedback_versions.bump_for_organisation(session, org.id)
     return org
 
 
@@ -276,7 +283,9 @@ def update_user(
             ),
             code="self_lockout",
         )
-    user.name = _clean_name(name, "name", _("Name"))
+    new_name = _clean_name(name, "name", _("Name"))
+    renamed = new_name != user.name
+    user.name = new_name
     user.email, user.email_key = address, address.lower()
     user.organisation = _organisation_or_invalid(session, organisation_id)
     user.is_admin, user.is_active = bool(is_admin), bool(is_active)
@@ -285,6 +294,8 @@ def update_user(
         for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
             token.revoked_at = token.revoked_at or utcnow()
     session.flush()
+    if renamed:  # feedback shows the name: cached reading views must not
+        feedback_versions.bump_for_person(session, user.id)
     return user
 
 
@@ -297,11 +308,15 @@ def update_profile(
     notify_replies: object = None,
 ) -> User:
     """Name, language and (when given) whether to get an e-mail about replies."""
-    actor.name = _clean_name(name, "name", _("Name"))
+    new_name = _clean_name(name, "name", _("Name"))
+    renamed = new_name != actor.name
+    actor.name = new_name
     actor.locale = locale if locale in ("de", "en") else None
     if notify_replies is not None:
         actor.notify_replies = bool(notify_replies)
     session.flush()
+    if renamed:  # feedback shows the name: cached reading views must not
+        feedback_versions.bump_for_person(session, actor.id)
     return actor
 
 
@@ -459,5 +474,13 @@ def user_for_api_token(session: Session, raw: str) -> User | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        token.last_used_at = now
+        # Also from reading requests: a small write beside the request's transaction.
+        token_id = token.id
+        write_aside(
+            session,
+            lambda target: target.execute(
+                update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+            ),
+            what="the API token's last use",
+        )
     return token.user

@@ -10,6 +10,7 @@ from consult.domain.textnorm import normalize_text
 from consult.errors import Conflict, Invalid, NotFound
 from consult.models import Consultation, Membership, Role, User
 from consult.services import permissions
+from consult.services.locks import lock
 
 
 def list_for_user(session: Session, *, actor: object) -> list[tuple[Consultation, str | None]]:
@@ -126,6 +127,35 @@ def list_members(session: Session, consultation_id: int, *, actor: object) -> li
     )
 
 
+def member_users(session: Session, consultation_id: int, *, actor: object) -> list[User]:
+    """The active members of a consultation by name, their organisations loaded (one
+    query). Raises NotFound when the actor may not see the consultation."""
+    consultation = get_consultation(session, consultation_id, actor=actor)
+    return list(
+        session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.consultation_id == consultation.id, User.is_active.is_(True))
+            .options(joinedload(User.organisation))
+            .order_by(User.name)
+        )
+    )
+
+
+def users_to_add(session: Session, consultation_id: int, *, actor: object) -> list[User]:
+    """Every active user by name, organisations loaded (one query): whom the members page
+    offers. Raises NotFound when the actor may not see the consultation."""
+    get_consultation(session, consultation_id, actor=actor)
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.is_active.is_(True))
+            .options(joinedload(User.organisation))
+            .order_by(User.name)
+        )
+    )
+
+
 def parse_role(role: object) -> Role:
     try:
         return Role(str(role))
@@ -154,6 +184,8 @@ def set_member(
         permissions.can_manage_members(session, actor, consultation),
         _("Nur die Redaktion verwaltet die Beteiligten."),
     )
+    # Two editors demoting each other at once must not leave the consultation without one.
+    lock(session, consultation)
     new_role = parse_role(role)
     user = session.get(User, user_id)
     if user is None or not user.is_active:
@@ -206,6 +238,7 @@ def _ensure_other_editor(session: Session, consultation_id: int, user_id: int) -
 def remove_member(session: Session, consultation_id: int, user_id: int, *, actor: object) -> None:
     consultation = get_consultation(session, consultation_id, actor=actor)
     permissions.require(permissions.can_manage_members(session, actor, consultation))
+    lock(session, consultation)
     membership = session.scalar(
         select(Membership).where(
             Membership.consultation_id == consultation.id, Membership.user_id == user_id

@@ -1,22 +1,24 @@
 """Comparing two revisions: which sections changed, and word-level ops per section.
 
-Ops are cached per pair of section versions in ``section_diffs``; versions never
-change, so the cache never goes stale.
+Ops are cached per pair of section versions in ``section_diffs``. Versions never
+change; the diff algorithm may, so each row names the algorithm that made it, and a
+row made by another is computed again when read.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from flask_babel import gettext as _
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from consult.db import insert_ignoring_duplicates
+from consult.db import store_cached
 from consult.domain.outline_diff import (
     ADDED,
+    CHANGED,
     MOVED,
     REMOVED,
     UNCHANGED,
@@ -25,9 +27,10 @@ from consult.domain.outline_diff import (
     compare_outlines,
     count_statuses,
 )
-from consult.domain.textdiff import DELETE, EQUAL, INSERT, Op, word_diff
+from consult.domain.textdiff import DELETE, DIFF_ALGORITHM, EQUAL, INSERT, Op, word_diff
 from consult.errors import Invalid
 from consult.models import Placement, Revision, SectionDiff, SectionVersion
+from consult.models.revisions import RevisionChange
 from consult.services import revisions as revision_service
 
 
@@ -92,21 +95,7 @@ def _outlines(
     Two queries; placements come as plain rows and each shared version is loaded once,
     which keeps large revisions cheap (most of a comparison's time is loading them).
     """
-    placed: dict[int, list[Placed]] = {rid: [] for rid in revision_ids}
-    rows = session.execute(
-        select(
-            Placement.revision_id,
-            Placement.section_id,
-            Placement.version_id,
-            Placement.key,
-            Placement.parent_section_id,
-            Placement.depth,
-        )
-        .where(Placement.revision_id.in_(list(placed)))
-        .order_by(Placement.revision_id, Placement.position)
-    )
-    for revision_id, section_id, version_id, key, parent_id, depth in rows:
-        placed[revision_id].append(Placed(section_id, version_id, key, parent_id, depth))
+    placed = _placed(session, revision_ids)
     used = select(Placement.version_id).where(Placement.revision_id.in_(list(placed)))
     versions = {
         v.id: v for v in session.scalars(select(SectionVersion).where(SectionVersion.id.in_(used)))
@@ -123,7 +112,8 @@ def _ops_for_pairs(
         return found
     rows = session.execute(
         select(SectionDiff.old_version_id, SectionDiff.new_version_id, SectionDiff.ops_json).where(
-            tuple_(SectionDiff.old_version_id, SectionDiff.new_version_id).in_(list(pairs))
+            tuple_(SectionDiff.old_version_id, SectionDiff.new_version_id).in_(list(pairs)),
+            SectionDiff.algorithm == DIFF_ALGORITHM,
         )
     )
     for old_id, new_id, ops_json in rows:
@@ -144,9 +134,10 @@ def _ops_for_pairs(
                     "old_version_id": old_id,
                     "new_version_id": new_id,
                     "ops_json": json.dumps(ops, ensure_ascii=False),
+                    "algorithm": DIFF_ALGORITHM,
                 }
             )
-        insert_ignoring_duplicates(session, SectionDiff, new_rows)
+        store_cached(session, SectionDiff, new_rows, keys=["old_version_id", "new_version_id"])
     return found
 
 
@@ -216,30 +207,111 @@ class HistoryEntry:
     counts: dict[str, int]
 
 
+def _placed(session: Session, revision_ids: Collection[int]) -> dict[int, list[Placed]]:
+    """The placed sections of each revision, in reading order (one query, plain rows)."""
+    placed: dict[int, list[Placed]] = {rid: [] for rid in revision_ids}
+    if not placed:
+        return placed
+    rows = session.execute(
+        select(
+            Placement.revision_id,
+            Placement.section_id,
+            Placement.version_id,
+            Placement.key,
+            Placement.parent_section_id,
+            Placement.depth,
+        )
+        .where(Placement.revision_id.in_(list(placed)))
+        .order_by(Placement.revision_id, Placement.position)
+    )
+    for revision_id, section_id, version_id, key, parent_id, depth in rows:
+        placed[revision_id].append(Placed(section_id, version_id, key, parent_id, depth))
+    return placed
+
+
+def store_changes(session: Session, revision: Revision) -> None:
+    """Count once what a revision being published changed, for the history: its
+    sections, and the changes against each revision the history may compare it with
+    (its base, and the revision numbered one less). Published revisions never change,
+    so neither do the counts. Called by ``revisions.publish``; raises nothing."""
+    previous_id = session.scalar(
+        select(Revision.id).where(
+            Revision.consultation_id == revision.consultation_id,
+            Revision.number == revision.number - 1,
+        )
+    )
+    others = sorted(
+        {i for i in (revision.base_revision_id, previous_id) if i is not None and i != revision.id}
+    )
+    placed = _placed(session, [revision.id, *others])
+    revision.section_count = len(placed[revision.id])
+    for other in others:
+        counts = count_statuses(compare_outlines(placed[other], placed[revision.id]))
+        session.add(RevisionChange(revision_id=revision.id, compared_to_id=other, **counts))
+    session.flush()
+
+
 def history(session: Session, consultation_id: int, *, actor: object) -> list[HistoryEntry]:
     """Every readable revision, newest first, with its change counts against its base
-    (or the revision before it). Two queries, whatever the number of revisions."""
+    (or the revision before it) if the actor may read that one, else against nothing.
+
+    A published revision's counts were stored when it was published (store_changes);
+    only the draft is compared here (and a revision published without stored counts).
+    At most three queries after the permission checks, whatever the number of revisions.
+    Raises NotFound when the actor may not see the consultation.
+    """
     from consult.services.consultations import get_consultation
 
     consultation = get_consultation(session, consultation_id, actor=actor)
     revisions = revision_service.list_revisions(session, consultation, actor=actor)
     by_id = {r.id: r for r in revisions}
     by_number = {r.number: r for r in revisions}
-    placements: dict[int, list[Placed]] = {r.id: [] for r in revisions}
-    if revisions:
-        for p in session.scalars(
-            select(Placement)
-            .where(Placement.revision_id.in_(list(by_id)))
-            .order_by(Placement.revision_id, Placement.position)
+    compared = {
+        r.id: by_id.get(r.base_revision_id or -1) or by_number.get(r.number - 1) for r in revisions
+    }
+    stored: dict[tuple[int, int], dict[str, int]] = {}
+    published = [r.id for r in revisions if not r.is_draft]
+    if published:
+        for row in session.scalars(
+            select(RevisionChange).where(RevisionChange.revision_id.in_(published))
         ):
-            placements[p.revision_id].append(
-                Placed(p.section_id, p.version_id, p.key, p.parent_section_id, p.depth)
-            )
+            stored[(row.revision_id, row.compared_to_id)] = {
+                UNCHANGED: row.unchanged,
+                CHANGED: row.changed,
+                ADDED: row.added,
+                REMOVED: row.removed,
+                MOVED: row.moved,
+            }
+
+    def known(revision: Revision) -> dict[str, int] | None:
+        other = compared[revision.id]
+        if revision.is_draft:
+            return None
+        if other is not None:
+            return stored.get((revision.id, other.id))
+        if revision.section_count is None:
+            return None
+        # Against nothing, every section is new.
+        return count_statuses([]) | {ADDED: revision.section_count}
+
+    counts = {r.id: known(r) for r in revisions}
+    # The draft (and revisions published without stored counts) are compared here.
+    live = [r for r in revisions if counts[r.id] is None]
+    placed = (
+        _placed(
+            session,
+            {r.id for r in live} | {other.id for r in live if (other := compared[r.id])},
+        )
+        if live
+        else {}
+    )
     entries = []
     for revision in revisions:
-        base = by_id.get(revision.base_revision_id or -1) or by_number.get(revision.number - 1)
-        counts = count_statuses(
-            compare_outlines(placements[base.id] if base else [], placements[revision.id])
-        )
-        entries.append(HistoryEntry(revision, base, counts))
+        other = compared[revision.id]
+        found = counts[revision.id]
+        if found is None:
+            found = count_statuses(
+                compare_outlines(placed[other.id] if other else [], placed[revision.id])
+            )
+        entries.append(HistoryEntry(revision, other, found))
     return entries

@@ -14,8 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
-from consult.db import insert_ignoring_duplicates, utcnow
+from consult.cache import LRUCache
+from consult.db import store_cached, utcnow
 from consult.domain.anchoring import (
+    LOCATE_ALGORITHM,
     Anchor,
     make_anchor,
     relocate_many,
@@ -25,6 +27,7 @@ from consult.domain.errors import AnchorError
 from consult.domain.textnorm import normalize_text
 from consult.errors import Conflict, Invalid, NotFound, ServiceError
 from consult.models import (
+    Consultation,
     Feedback,
     FeedbackEdit,
     FeedbackKind,
@@ -37,7 +40,7 @@ from consult.models import (
     SectionVersion,
     User,
 )
-from consult.services import mail, permissions
+from consult.services import feedback_versions, mail, permissions
 from consult.services import revisions as revision_service
 from consult.services import rounds as round_service
 
@@ -445,6 +448,7 @@ def create_comment(
     feedback.body = text
     session.add(feedback)
     session.flush()
+    feedback_versions.bump(session, feedback.consultation_id)
     return feedback
 
 
@@ -483,6 +487,7 @@ def create_suggestion(
     feedback.body = why
     session.add(feedback)
     session.flush()
+    feedback_versions.bump(session, feedback.consultation_id)
     return feedback
 
 
@@ -570,6 +575,7 @@ def reply(
     )
     session.add(answer)
     session.flush()
+    feedback_versions.bump(session, feedback.consultation_id)
     if notify:
         _notify_thread(session, feedback, answer, user)
     return answer
@@ -649,6 +655,7 @@ def edit(
     )
     feedback.body, feedback.replacement, feedback.updated_at = new_body, new_replacement, stamp
     session.flush()
+    feedback_versions.bump(session, feedback.consultation_id)
     return feedback
 
 
@@ -671,6 +678,7 @@ def withdraw(
     if feedback.kind == FeedbackKind.SUGGESTION.value:
         feedback.status = "withdrawn"
     session.flush()
+    feedback_versions.bump(session, feedback.consultation_id)
     return feedback
 
 
@@ -697,6 +705,7 @@ def set_resolved(
     feedback.status = "resolved" if resolved else "open"
     feedback.resolved_at = (now or utcnow()) if resolved else None
     session.flush()
+    feedback_versions.bump(session, feedback.consultation_id)
     return feedback
 
 
@@ -733,8 +742,9 @@ def locate(
 ) -> dict[int, Location]:
     """Locations of anchored feedback in the given versions (section id -> version id).
 
-    Stored results are read; missing ones are computed (one diff per pair of
-    versions) and stored. Feedback on the whole section is not in the result.
+    Stored results are read; missing ones, and those placed by an earlier version of
+    the rules, are computed (one diff per pair of versions) and stored. Feedback on
+    the whole section is not in the result.
     """
     result: dict[int, Location] = {}
     pending: list[AnyFeedback] = []
@@ -752,6 +762,7 @@ def locate(
         select(FeedbackLocation).where(
             FeedbackLocation.feedback_id.in_([i.id for i in pending]),
             FeedbackLocation.version_id.in_(wanted_versions),
+            FeedbackLocation.algorithm == LOCATE_ALGORITHM,
         )
     ).scalars()
     by_key = {(loc.feedback_id, loc.version_id): loc for loc in stored}
@@ -785,9 +796,10 @@ def locate(
                         "state": where.state,
                         "start": where.start,
                         "end": where.end,
+                        "algorithm": LOCATE_ALGORITHM,
                     }
                 )
-        insert_ignoring_duplicates(session, FeedbackLocation, rows)
+        store_cached(session, FeedbackLocation, rows, keys=["feedback_id", "version_id"])
     return result
 
 
@@ -813,6 +825,90 @@ def locate_for_revision(session: Session, revision: Revision) -> int:
 # --- reading -------------------------------------------------------------------------
 
 
+#: The rows of a consultation's feedback (by id and creation) with the version they
+#: are, in this process: a reading view loads them again only when the version moved.
+_ROWS_CACHE: LRUCache[
+    tuple[int, datetime], tuple[feedback_versions.VersionKey, tuple[FeedbackRow, ...]]
+] = LRUCache(32)
+
+
+def current_feedback_rows(
+    session: Session, consultation_id: int
+) -> tuple[feedback_versions.VersionKey | None, Sequence[FeedbackRow]]:
+    """All feedback of the consultation (as :func:`feedback_rows`), and the key of the
+    version they are. Kept per process and loaded again only when the consultation's
+    feedback version moved; so the rows are shared: never change them. Nothing is kept
+    (and the key is None) when this transaction changed the consultation's feedback."""
+    key = feedback_versions.current(session, consultation_id)
+    if key is not None:
+        cached = _ROWS_CACHE.get((key.consultation_id, key.created_at))
+        if cached is not None and cached[0] == key:
+            return key, cached[1]
+    rows = tuple(feedback_rows(session, consultation_id))
+    if key is not None:  # (an older version's rows are not needed any more)
+        _ROWS_CACHE.put((key.consultation_id, key.created_at), (key, rows))
+    return key, rows
+
+
+@dataclass(frozen=True)
+class VisibleRows:
+    """The feedback of a consultation one reader may see, as of one feedback version."""
+
+    #: The consultation's feedback version (None: not to be cached).
+    key: feedback_versions.VersionKey | None
+    rows: Sequence[FeedbackRow]
+    #: The ids of ``rows``: part of the key of anything cached from them.
+    ids: tuple[int, ...]
+
+
+def visible_rows(
+    session: Session, consultation: Consultation, viewer: permissions.FeedbackViewer
+) -> VisibleRows:
+    """The consultation's feedback that the viewer may see (permissions.can_see_feedback;
+    withdrawn items only to their author and editors), from the current rows."""
+    key, items = current_feedback_rows(session, consultation.id)
+    round_rules = {
+        r.id: (r.visibility, set(r.working_group_ids))
+        for r in session.scalars(
+            select(Round)
+            .where(Round.consultation_id == consultation.id)
+            .options(selectinload(Round.groups))
+        )
+    }
+    visible = [
+        f
+        for f in items
+        if permissions.can_see_feedback(
+            viewer,
+            author_id=f.author_id,
+            round_id=f.round_id,
+            visibility=round_rules[f.round_id][0],
+            round_group_ids=round_rules[f.round_id][1],
+        )
+        and (f.withdrawn_at is None or _is_author_or_editor(viewer, f))
+    ]
+    return VisibleRows(key, visible, tuple(f.id for f in visible))
+
+
+def located_views(
+    session: Session, items: Sequence[AnyFeedback], placements: Sequence[Placement]
+) -> list[FeedbackView]:
+    """The items located in the revision of ``placements`` (feedback of sections it no
+    longer has is marked ``section_missing``)."""
+    targets = {p.section_id: p.version_id for p in placements}
+    located = locate(session, items, targets)
+    views = []
+    for item in items:
+        if item.section_id not in targets:
+            location = Location("orphaned", None, None, item.quote) if item.has_anchor else None
+            views.append(FeedbackView(item, location, section_missing=True))
+        elif item.has_anchor:
+            views.append(FeedbackView(item, located[item.id]))
+        else:
+            views.append(FeedbackView(item, None))
+    return views
+
+
 def visible_feedback(
     session: Session,
     revision: Revision,
@@ -827,40 +923,7 @@ def visible_feedback(
     """
     if placements is None:
         placements = revision_service.outline(session, revision).placements
-    consultation = revision.consultation
     if viewer is None:
-        viewer = permissions.feedback_viewer(session, actor, consultation)
-    rounds = {
-        r.id: r
-        for r in session.scalars(
-            select(Round)
-            .where(Round.consultation_id == consultation.id)
-            .options(selectinload(Round.groups))
-        )
-    }
-    items = feedback_rows(session, consultation.id)
-    round_rules = {r.id: (r.visibility, set(r.working_group_ids)) for r in rounds.values()}
-    visible = [
-        f
-        for f in items
-        if permissions.can_see_feedback(
-            viewer,
-            author_id=f.author_id,
-            round_id=f.round_id,
-            visibility=round_rules[f.round_id][0],
-            round_group_ids=round_rules[f.round_id][1],
-        )
-        and (f.withdrawn_at is None or _is_author_or_editor(viewer, f))
-    ]
-    targets = {p.section_id: p.version_id for p in placements}
-    located = locate(session, visible, targets)
-    views = []
-    for item in visible:
-        if item.section_id not in targets:
-            location = Location("orphaned", None, None, item.quote) if item.has_anchor else None
-            views.append(FeedbackView(item, location, section_missing=True))
-        elif item.has_anchor:
-            views.append(FeedbackView(item, located[item.id]))
-        else:
-            views.append(FeedbackView(item, None))
-    return views
+        viewer = permissions.feedback_viewer(session, actor, revision.consultation)
+    visible = visible_rows(session, revision.consultation, viewer)
+    return located_views(session, visible.rows, placements)

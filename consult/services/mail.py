@@ -8,21 +8,25 @@ A failed delivery stays queued and is retried with growing pauses.
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import smtplib
 import sys
+import threading
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any, Protocol
 
-from flask import current_app, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from consult.config import Settings
-from consult.db import utcnow
+from consult.db import Database, utcnow
+from consult.db import database as db_for
 from consult.extensions import LOCALES
 from consult.models import OutboxMessage, User
 
@@ -127,36 +131,155 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 240))
 
 
+#: How long a deliverer may hold a claimed message before another may take it over
+#: (a deliverer that died midway: its messages are sent again after this).
+CLAIM_LEASE = timedelta(minutes=10)
+#: Messages claimed at once (each is still marked sent in its own transaction).
+CLAIM_BATCH = 20
+
+
+def _due(now: datetime) -> Any:
+    return (
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.failed_at.is_(None),
+        or_(OutboxMessage.next_attempt_at <= now, OutboxMessage.attempts == 0),
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+    )
+
+
+def _claim(database: Database, now: datetime, token: str) -> list[int]:
+    """Claim up to CLAIM_BATCH due messages for this deliverer; returns their ids.
+
+    PostgreSQL: rows another deliverer is claiming are skipped (``SKIP LOCKED``), not
+    waited for. SQLite: the transaction holds the write lock from its start, so no
+    other deliverer claims in between.
+    """
+    with database.session_scope(write=True) as session:
+        ids = list(
+            session.scalars(
+                select(OutboxMessage.id)
+                .where(*_due(now))
+                .order_by(OutboxMessage.id)
+                .limit(CLAIM_BATCH)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if ids:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(
+                    claimed_until=now + CLAIM_LEASE,
+                    claim_token=token,
+                    attempts=OutboxMessage.attempts + 1,
+                )
+            )
+    return ids
+
+
 def deliver_due(
-    session: Session, cfg: Settings, *, backend: Backend | None = None, now: datetime | None = None
+    source: Session | Database,
+    cfg: Settings,
+    *,
+    backend: Backend | None = None,
+    now: datetime | None = None,
 ) -> tuple[int, int]:
-    """Try every due message once. Returns (sent, failed) counts; flushes each row."""
+    """Send every due message once; returns (sent, failed) counts.
+
+    Safe with any number of deliverers at once (after requests, in several workers,
+    ``flask mail send`` from cron): each message is claimed before it is sent and marked
+    sent in its own short transaction, so it goes out exactly once, unless a deliverer
+    dies between sending and marking it (then it is sent again after CLAIM_LEASE).
+    ``source`` is the database, or a session whose pending messages should be sent
+    (it is flushed; its transaction is not committed).
+    """
+    if isinstance(source, Session):
+        source.flush()
+        database: Database = source.info["database"]
+    else:
+        database = source
     backend = backend or backend_for(cfg)
     now = now or utcnow()
-    rows = session.scalars(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.failed_at.is_(None),
-            or_(OutboxMessage.next_attempt_at <= now, OutboxMessage.attempts == 0),
-        )
-        .order_by(OutboxMessage.id)
-    ).all()
+    token = secrets.token_hex(16)
     sent = failed = 0
-    for row in rows:
-        row.attempts += 1
-        try:
-            backend.send(build_message(row, cfg.mail_from))
-        except Exception as exc:
-            failed += 1
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            row.next_attempt_at = now + retry_delay(row.attempts)
-            if row.attempts >= MAX_ATTEMPTS:
-                row.failed_at = now
-            log.warning("mail %s to %s failed: %s", row.id, row.to_address, row.last_error)
-        else:
-            sent += 1
-            row.sent_at = now
-            row.last_error = None
-        session.flush()
+    while ids := _claim(database, now, token):
+        for message_id in ids:
+            outcome = _deliver_one(database, backend, cfg, message_id, token, now)
+            if outcome is True:
+                sent += 1
+            elif outcome is False:
+                failed += 1
+    if isinstance(source, Session):
+        source.expire_all()
     return sent, failed
+
+
+def _deliver_one(
+    database: Database, backend: Backend, cfg: Settings, message_id: int, token: str, now: datetime
+) -> bool | None:
+    """Send one claimed message and record the outcome: True if it went out, False if
+    sending failed, None if another deliverer has taken the message over meanwhile."""
+    with database.session_scope(write=False) as session:
+        row = session.get(OutboxMessage, message_id)
+        if row is None or row.claim_token != token:
+            return None
+        message = build_message(row, cfg.mail_from)
+        attempts, address = row.attempts, row.to_address
+    error: str | None = None
+    try:
+        backend.send(message)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        log.warning("mail %s to %s failed: %s", message_id, address, error)
+    outcome: dict[str, Any] = {"claimed_until": None, "claim_token": None}
+    if error is None:
+        outcome.update(sent_at=now, last_error=None)
+    else:
+        outcome.update(last_error=error, next_attempt_at=now + retry_delay(attempts))
+        if attempts >= MAX_ATTEMPTS:
+            outcome["failed_at"] = now
+    with database.session_scope(write=True) as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
+            .values(**outcome)
+        )
+    return error is None
+
+
+class MailWorker:
+    """Delivers queued mail in one background thread per process, soon after each
+    request that queued some (:meth:`poke`). Several processes may each run one."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def poke(self) -> None:
+        """Deliver what is due soon (starts the thread in this process if needed)."""
+        with self._lock:
+            # A forked worker (gunicorn --preload) inherits the object, not the thread.
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._wake = threading.Event()
+                self._thread = threading.Thread(target=self._run, name="consult-mail", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        wake = self._wake
+        while True:
+            wake.wait()
+            wake.clear()
+            self.deliver_now()
+
+    def deliver_now(self) -> tuple[int, int]:
+        with self.app.app_context():
+            try:
+                return deliver_due(db_for(self.app), self.app.extensions["consult_settings"])
+            except Exception:
+                log.exception("delivering queued mail failed")
+                return 0, 0

@@ -7,15 +7,28 @@ else decides who may do what. The role x action matrix is tested in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import chain
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, event, or_, select
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from consult.errors import NotAuthenticated, NotPermitted
-from consult.models import Consultation, Membership, Role, User
+from consult.models import (
+    Consultation,
+    Membership,
+    Revision,
+    RevisionStatus,
+    Role,
+    Round,
+    RoundGroup,
+    User,
+    WorkingGroup,
+    WorkingGroupMember,
+)
 
 #: Web endpoints anyone may reach without logging in. Everything else needs a login.
 PUBLIC_ENDPOINTS = frozenset(
@@ -68,17 +81,73 @@ def can_create_consultation(user: Any) -> bool:
     return is_admin(user)
 
 
+# --- what a session already decided ----------------------------------------------------
+#
+# A request decides once what its user may read: the role and the invitations of a user
+# in a consultation are looked up once per transaction and kept in ``session.info``.
+# They are forgotten when the transaction ends, and as soon as the session writes one
+# of the rows they depend on (memberships, working groups and their members, rounds
+# and their groups), by a flush or by an UPDATE/DELETE/INSERT statement.
+
+#: The session.info key of the decisions: {(what, user id, consultation id): answer}.
+_DECIDED = "consult.permissions.decided"
+#: Rows whose writing changes who may do what (users' flags are read from the user).
+_ACCESS_ROWS = (Membership, Round, RoundGroup, WorkingGroup, WorkingGroupMember)
+_ACCESS_TABLES = frozenset(model.__tablename__ for model in _ACCESS_ROWS)
+
+T = TypeVar("T")
+
+
+def _decided(session: Session) -> dict[tuple[str, int, int], Any]:
+    decided: dict[tuple[str, int, int], Any] = session.info.setdefault(_DECIDED, {})
+    return decided
+
+
+def forget_decisions(session: Session) -> None:
+    """Forget what this session decided about rights (done on every write that could
+    change them, and at the end of each transaction)."""
+    session.info.pop(_DECIDED, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_after_flush(session: Session, _flush: UOWTransaction) -> None:
+    if _DECIDED in session.info and any(
+        isinstance(row, _ACCESS_ROWS) for row in chain(session.new, session.dirty, session.deleted)
+    ):
+        forget_decisions(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_after_statement(state: ORMExecuteState) -> None:
+    if _DECIDED not in state.session.info:
+        return
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if table is None or getattr(table, "name", None) in _ACCESS_TABLES:
+            forget_decisions(state.session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_after_transaction(session: Session, _transaction: object) -> None:
+    forget_decisions(session)
+
+
 def role_in(session: Session, user: Any, consultation: Consultation | int) -> Role | None:
-    """The user's role in a consultation, or None."""
+    """The user's role in a consultation, or None (looked up once per transaction)."""
     if not isinstance(user, User) or not user.is_active:
         return None
     consultation_id = consultation if isinstance(consultation, int) else consultation.id
-    role = session.scalar(
-        select(Membership.role).where(
-            Membership.consultation_id == consultation_id, Membership.user_id == user.id
+    decided = _decided(session)
+    key = ("role", user.id, consultation_id)
+    if key not in decided:
+        role = session.scalar(
+            select(Membership.role).where(
+                Membership.consultation_id == consultation_id, Membership.user_id == user.id
+            )
         )
-    )
-    return Role(role) if role else None
+        decided[key] = Role(role) if role else None
+    found: Role | None = decided[key]
+    return found
 
 
 def can_view_consultation(session: Session, user: Any, consultation: Consultation) -> bool:
@@ -113,24 +182,26 @@ def can_create_any_consultation(session: Session, user: Any) -> bool:
 def can_read_revision(session: Session, user: Any, revision: Any) -> bool:
     """Editors (and admins) read every revision; observers read published ones;
     participants and municipalities read the revisions of rounds they are invited to."""
-    from consult.models import RevisionStatus
-
-    if can_edit_consultation(session, user, revision.consultation):
+    if is_admin(user):
+        return True
+    role = role_in(session, user, revision.consultation_id)
+    if role is Role.EDITOR:
         return True
     if revision.status == RevisionStatus.DRAFT.value:
         return False
-    role = role_in(session, user, revision.consultation_id)
     if role is Role.OBSERVER:
         return True
     if role in (Role.PARTICIPANT, Role.MUNICIPALITY):
-        from consult.models import Round
-
-        invited = invited_round_ids(session, user, revision.consultation_id)
-        if not invited:
-            return False
-        round_revisions = session.scalars(select(Round.revision_id).where(Round.id.in_(invited)))
-        return revision.id in set(round_revisions)
+        return revision.id in _invitations(session, user, revision.consultation_id).values()
     return False
+
+
+def readable_revisions(
+    session: Session, user: Any, revisions: Sequence[Revision]
+) -> list[Revision]:
+    """The revisions the user may read (:func:`can_read_revision`), in the given order;
+    one decision per consultation, whatever the number of revisions."""
+    return [r for r in revisions if can_read_revision(session, user, r)]
 
 
 def can_edit_revision(session: Session, user: Any, revision: Any) -> bool:
@@ -159,36 +230,41 @@ class FeedbackViewer:
     groups_by_user: dict[int, set[int]] = field(default_factory=dict)
 
 
-def invited_round_ids(session: Session, user: Any, consultation_id: int) -> set[int]:
-    """Rounds the user is invited to: through a working group, or as a municipality."""
-    from consult.models import Round, RoundGroup, WorkingGroupMember
-
+def _invitations(session: Session, user: Any, consultation_id: int) -> dict[int, int]:
+    """The revision of each round the user is invited to, by round id (one query, once
+    per transaction)."""
     if not isinstance(user, User) or not user.is_active:
-        return set()
-    through_groups = session.scalars(
-        select(RoundGroup.round_id)
-        .join(Round, Round.id == RoundGroup.round_id)
-        .join(
-            WorkingGroupMember, WorkingGroupMember.working_group_id == RoundGroup.working_group_id
+        return {}
+    decided = _decided(session)
+    key = ("invitations", user.id, consultation_id)
+    if key not in decided:
+        through_groups = (
+            select(RoundGroup.round_id)
+            .join(
+                WorkingGroupMember,
+                WorkingGroupMember.working_group_id == RoundGroup.working_group_id,
+            )
+            .where(WorkingGroupMember.user_id == user.id)
         )
-        .where(Round.consultation_id == consultation_id, WorkingGroupMember.user_id == user.id)
-    )
-    ids = set(through_groups)
-    if role_in(session, user, consultation_id) is Role.MUNICIPALITY:
-        ids.update(
-            session.scalars(
-                select(Round.id).where(
-                    Round.consultation_id == consultation_id,
-                    Round.includes_municipalities.is_(True),
-                )
+        invited: ColumnElement[bool] = Round.id.in_(through_groups)
+        if role_in(session, user, consultation_id) is Role.MUNICIPALITY:
+            invited = or_(invited, Round.includes_municipalities.is_(True))
+        rows = session.execute(
+            select(Round.id, Round.revision_id).where(
+                Round.consultation_id == consultation_id, invited
             )
         )
-    return ids
+        decided[key] = {round_id: revision_id for round_id, revision_id in rows}
+    found: dict[int, int] = decided[key]
+    return found
+
+
+def invited_round_ids(session: Session, user: Any, consultation_id: int) -> set[int]:
+    """Rounds the user is invited to: through a working group, or as a municipality."""
+    return set(_invitations(session, user, consultation_id))
 
 
 def feedback_viewer(session: Session, user: Any, consultation: Consultation) -> FeedbackViewer:
-    from consult.models import WorkingGroup, WorkingGroupMember
-
     if not isinstance(user, User) or not user.is_active:
         return FeedbackViewer(user_id=None, is_editor=False)
     viewer = FeedbackViewer(
@@ -230,9 +306,15 @@ def can_see_feedback(
 
 def can_read_round(session: Session, user: Any, round_: Any) -> bool:
     """Editors and the people invited to the round."""
-    if can_edit_consultation(session, user, round_.revision.consultation):
+    if is_admin(user) or role_in(session, user, round_.consultation_id) is Role.EDITOR:
         return True
-    return round_.id in invited_round_ids(session, user, round_.consultation_id)
+    return round_.id in _invitations(session, user, round_.consultation_id)
+
+
+def readable_rounds(session: Session, user: Any, rounds: Sequence[T]) -> list[T]:
+    """The rounds the user may read (:func:`can_read_round`), in the given order; one
+    decision per consultation, whatever the number of rounds."""
+    return [r for r in rounds if can_read_round(session, user, r)]
 
 
 def can_manage_rounds(session: Session, user: Any, consultation: Consultation) -> bool:
@@ -241,7 +323,7 @@ def can_manage_rounds(session: Session, user: Any, consultation: Consultation) -
 
 def can_give_feedback(session: Session, user: Any, round_: Any) -> bool:
     """Invited to the round (whether it is open is checked by the services: 409)."""
-    return round_.id in invited_round_ids(session, user, round_.consultation_id)
+    return round_.id in _invitations(session, user, round_.consultation_id)
 
 
 def can_moderate_feedback(session: Session, user: Any, consultation: Consultation) -> bool:

@@ -42,6 +42,7 @@ from consult.models import (
     User,
 )
 from consult.services import permissions
+from consult.services.locks import lock
 
 #: Longest imported text and longest section body, in code points.
 MAX_IMPORT = 2_000_000
@@ -120,7 +121,7 @@ def list_revisions(
         .options(joinedload(Revision.author))
         .order_by(Revision.number.desc())
     ).all()
-    return [r for r in revisions if permissions.can_read_revision(session, actor, r)]
+    return permissions.readable_revisions(session, actor, revisions)
 
 
 def latest_revision(session: Session, consultation_id: int) -> Revision | None:
@@ -153,7 +154,8 @@ def _editable_consultation(session: Session, consultation_id: int, actor: object
         permissions.can_edit_consultation(session, actor, consultation),
         _("Nur die Redaktion darf Fassungen anlegen und bearbeiten."),
     )
-    return consultation
+    # Two editors creating a draft at once: the second sees the first one's draft.
+    return lock(session, consultation)
 
 
 def _clean_body(body: object, n: int | None = None) -> str:
@@ -639,12 +641,15 @@ def copy_revision(
 
 
 def editable_revision(session: Session, revision_id: int, *, actor: object) -> Revision:
-    """A draft the actor may edit. Published revisions never change (409)."""
+    """A draft the actor may edit, locked until the transaction ends (of two editors
+    saving at once, the second sees the first one's save). Published revisions never
+    change: Conflict (409); NotFound or NotPermitted for others."""
     revision = get_revision(session, revision_id, actor=actor)
     permissions.require(
         permissions.can_edit_revision(session, actor, revision),
         _("Nur die Redaktion darf Fassungen bearbeiten."),
     )
+    lock(session, revision)
     if not revision.is_draft:
         raise Conflict(
             _(
@@ -971,6 +976,10 @@ def publish(session: Session, revision_id: int, *, actor: object) -> Revision:
     from consult.services.feedback import locate_for_revision
 
     locate_for_revision(session, revision)
+    # What it changed, counted once for the history (published text never changes).
+    from consult.services.diffs import store_changes
+
+    store_changes(session, revision)
     return revision
 
 

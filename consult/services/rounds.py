@@ -32,6 +32,7 @@ from consult.models import (
 )
 from consult.services import permissions
 from consult.services.consultations import get_consultation
+from consult.services.locks import lock
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MAX_REASON = 2000
@@ -97,7 +98,9 @@ def list_working_groups(
             select(WorkingGroup)
             .where(WorkingGroup.consultation_id == consultation.id)
             .options(
-                selectinload(WorkingGroup.members).selectinload(WorkingGroupMember.user),
+                selectinload(WorkingGroup.members)
+                .selectinload(WorkingGroupMember.user)
+                .joinedload(User.organisation),
                 selectinload(WorkingGroup.sections),
             )
             .order_by(WorkingGroup.name)
@@ -258,6 +261,21 @@ def user_group_ids(session: Session, consultation_id: int, user_id: int) -> list
     )
 
 
+def group_ids_by_user(session: Session, consultation_id: int) -> dict[int, list[int]]:
+    """:func:`user_group_ids` of every member of a working group of the consultation, by
+    user id, in one query (people in no group are missing)."""
+    rows = session.execute(
+        select(WorkingGroupMember.user_id, WorkingGroupMember.working_group_id)
+        .join(WorkingGroup, WorkingGroup.id == WorkingGroupMember.working_group_id)
+        .where(WorkingGroup.consultation_id == consultation_id)
+        .order_by(WorkingGroupMember.working_group_id)
+    )
+    found: dict[int, list[int]] = {}
+    for user_id, group_id in rows:
+        found.setdefault(user_id, []).append(group_id)
+    return found
+
+
 # --- rounds --------------------------------------------------------------------------
 
 
@@ -277,10 +295,7 @@ def list_rounds(session: Session, consultation_id: int, *, actor: object) -> lis
         .options(selectinload(Round.groups), selectinload(Round.extensions))
         .order_by(Round.opens_at.desc())
     ).all()
-    if permissions.can_manage_rounds(session, actor, consultation):
-        return list(rounds)
-    invited = permissions.invited_round_ids(session, actor, consultation.id)
-    return [r for r in rounds if r.id in invited]
+    return permissions.readable_rounds(session, actor, rounds)
 
 
 def invited_users(session: Session, round_: Round) -> list[User]:
@@ -444,6 +459,7 @@ def extend_round(
         permissions.can_manage_rounds(session, actor, round_.revision.consultation),
         _("Nur die Redaktion verlängert Fristen."),
     )
+    lock(session, round_)  # two extensions at once: the second sees the first
     now = now or utcnow()
     new_end = parse_datetime(closes_at, "closes_at")
     why = _clean_text(reason, "reason", _("Die Begründung"), MAX_REASON)
@@ -483,6 +499,7 @@ def close_round(
         permissions.can_manage_rounds(session, actor, round_.revision.consultation),
         _("Nur die Redaktion schließt Runden."),
     )
+    lock(session, round_)
     now = now or utcnow()
     if round_.status_at(now) == "closed":
         raise Conflict(_("Die Runde ist schon geschlossen."), code="round_closed")
@@ -569,6 +586,7 @@ def queue_reminders(session: Session, *, now: datetime | None = None) -> int:
     ]
     queued = 0
     for round_ in due:
+        lock(session, round_)  # two cron runs at once: the second sees the first's reminders
         sent = {
             r.user_id: r
             for r in session.scalars(

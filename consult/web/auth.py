@@ -20,13 +20,18 @@ from consult.web.util import form_error, render_form, safe_next
 bp = Blueprint("auth", __name__)
 
 
-def _login_limit() -> str:
-    limit: str = current_app.extensions["consult_settings"].login_rate_limit
-    return limit
+def _setting(name: str) -> str:
+    value: str = getattr(current_app.extensions["consult_settings"], name)
+    return value
 
 
-def _account_key() -> str:
-    return "account:" + (request.form.get("email") or "").strip().lower()
+def _email() -> str:
+    # Never empty: Flask-Limiter skips a limit whose key is empty.
+    return (request.form.get("email") or "").strip().lower() or "-"
+
+
+def _account_address_key() -> str:
+    return f"{_email()}|{get_remote_address()}"
 
 
 def _failed(response: Response) -> bool:
@@ -41,18 +46,18 @@ def _start_session(user: User, remember: bool = False) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
-    _login_limit,
+    lambda: _setting("login_address_rate_limit"),
     key_func=get_remote_address,
     methods=["POST"],
     deduct_when=_failed,
     scope="login-address",
 )
 @limiter.limit(
-    _login_limit,
-    key_func=_account_key,
+    lambda: _setting("login_rate_limit"),
+    key_func=_account_address_key,
     methods=["POST"],
     deduct_when=_failed,
-    scope="login-account",
+    scope="login-account-address",
 )
 def login() -> ResponseReturnValue:
     target = safe_next(request.values.get("next"))
@@ -80,7 +85,18 @@ def logout() -> ResponseReturnValue:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit("5 per minute", key_func=get_remote_address, methods=["POST"], scope="forgot")
+@limiter.limit(
+    lambda: _setting("reset_address_rate_limit"),
+    key_func=get_remote_address,
+    methods=["POST"],
+    scope="forgot-address",
+)
+@limiter.limit(
+    lambda: _setting("reset_account_rate_limit"),
+    key_func=_email,
+    methods=["POST"],
+    scope="forgot-account",
+)
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():

@@ -7,11 +7,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from consult.db import get_session
 from consult.errors import Invalid, ServiceError
-from consult.models import Role, User
+from consult.models import Role
 from consult.services import consultations as service
 from consult.services import diffs, imports, permissions
 from consult.services import revisions as revision_service
@@ -104,7 +103,7 @@ def members(consultation_id: int) -> ResponseReturnValue:
     consultation = service.get_consultation(db, consultation_id, actor=current_user)
     can_manage = permissions.can_manage_members(db, current_user, consultation)
     form = MemberForm()
-    users = db.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name)).all()
+    users = service.users_to_add(db, consultation.id, actor=current_user)
     form.user_id.choices = options((str(u.id), u.label) for u in users)
     if request.method == "POST":
         permissions.require(can_manage)

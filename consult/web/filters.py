@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 
 from consult.domain.outline import group_blocks
 from consult.domain.textdiff import DELETE, EQUAL, INSERT, Op
+from consult.idempotency import once_field
 from consult.sanitize import render_plain_text
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -57,4 +58,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["time_left"] = time_left
     app.jinja_env.filters["plain_text"] = render_plain_text
     app.jinja_env.globals["group_blocks"] = group_blocks
+    app.jinja_env.globals["once_field"] = once_field
     app.jinja_env.globals["KIND_LABELS"] = {k.value: v for k, v in KIND_LABELS.items()}

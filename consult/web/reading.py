@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
+from consult.cache import LRUCache
 from consult.domain.highlight import Mark, pieces
 from consult.domain.outline import Block, group_blocks
 from consult.models import Placement
-from consult.services.feedback import FeedbackView
+from consult.services.feedback import AnyFeedback, FeedbackView
 
 
 @dataclass
@@ -42,9 +43,9 @@ class Filters:
         return bool(self.mine or self.status or self.kind or self.group or self.organisation)
 
     def accepts(
-        self, view: FeedbackView, user_id: int | None, groups_by_user: Mapping[int, set[int]]
+        self, item: AnyFeedback, user_id: int | None, groups_by_user: Mapping[int, set[int]]
     ) -> bool:
-        item = view.feedback
+        """Whether the filters let the feedback item through."""
         if self.mine and item.author_id != user_id:
             return False
         if self.status == "open" and (item.status != "open" or item.withdrawn_at is not None):
@@ -104,12 +105,11 @@ class SectionModel:
     def body_html(self) -> Markup:
         """The section's blocks as HTML (paragraphs and lists with ``data-start``).
 
-        Cached by version and highlights: a published text with the same feedback
-        renders the same for every reader.
+        Cached by everything it shows (the text and its highlights): the same for every
+        reader.
         """
         key = (
-            self.placement.version_id,
-            hash(self.placement.version.body),
+            self.placement.version.body,
             tuple(self.marks),
             tuple(sorted(self.replacements.items())),
         )
@@ -133,15 +133,13 @@ class SectionModel:
                 )
             out.append(f"</{kind}>")
         html = "".join(out)
-        if len(_BODY_CACHE) >= BODY_CACHE_SIZE:
-            _BODY_CACHE.pop(next(iter(_BODY_CACHE)))
-        _BODY_CACHE[key] = html
+        _BODY_CACHE.put(key, html)
         return Markup(html)  # noqa: S704 - every piece escaped in block_html
 
 
-#: Rendered section bodies by (version, highlights); the same for every reader.
+#: Rendered section bodies by (text, highlights); the same for every reader.
 BODY_CACHE_SIZE = 5000
-_BODY_CACHE: dict[tuple[object, ...], str] = {}
+_BODY_CACHE: LRUCache[tuple[object, ...], str] = LRUCache(BODY_CACHE_SIZE)
 
 
 def _thread_order(view: FeedbackView) -> tuple[int, int, int]:
@@ -163,7 +161,7 @@ def build_sections(
     models = {p.section_id: SectionModel(p) for p in placements}
     gone: list[FeedbackView] = []
     for view in views:
-        if filters.active and not filters.accepts(view, user_id, groups_by_user):
+        if filters.active and not filters.accepts(view.feedback, user_id, groups_by_user):
             continue
         model = models.get(view.feedback.section_id)
         if model is None:

@@ -37,6 +37,16 @@ class SectionRenderer:
         # Format strings: each section fills in its title.
         self.body_label = _("Text von %(t)s – zum Markieren Umschalt und Pfeiltasten")
         self.rail_label = _("Beiträge zu %(t)s")
+        #: What the output depends on besides the sections: part of cached pages' keys.
+        self.context = (
+            can_annotate,
+            self.give_url,
+            self.give_label,
+            self.count_title,
+            self.count_label,
+            self.body_label,
+            self.rail_label,
+        )
 
     def toc(self, sections: Sequence[SectionModel]) -> Markup:
         out = []
@@ -61,7 +71,7 @@ class SectionRenderer:
         rail: Callable[[Sequence[FeedbackView]], Markup],
     ) -> Markup:
         """The sections with their text and, where there is feedback, their rail
-        (``rail`` renders threads: a ThreadRenderer's join)."""
+        (``rail`` renders threads: ThreadRenderer.join_for_page)."""
         out = []
         for s in sections:
             p = s.placement

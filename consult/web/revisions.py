@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -18,8 +18,9 @@ from consult.services import diffs, permissions
 from consult.services import feedback as feedback_service
 from consult.services import revisions as service
 from consult.services import rounds as round_service
+from consult.web import reading_page
 from consult.web.forms import NewSectionForm, NoteForm, SectionForm, options
-from consult.web.reading import Filters, build_sections
+from consult.web.reading import Filters
 from consult.web.reading_html import SectionRenderer
 from consult.web.threads import ThreadRenderer
 from consult.web.util import form_error, render_form
@@ -37,15 +38,9 @@ def _readable(revision_id: int) -> Revision:
 def read(revision_id: int) -> ResponseReturnValue:
     db = get_session()
     revision = _readable(revision_id)
-    placements = service.outline(db, revision).placements
     viewer = permissions.feedback_viewer(db, current_user, revision.consultation)
-    views = feedback_service.visible_feedback(
-        db, revision, actor=current_user, placements=placements, viewer=viewer
-    )
+    visible = feedback_service.visible_rows(db, revision.consultation, viewer)
     filters = Filters.from_args(request.args)
-    sections, gone = build_sections(
-        placements, views, filters, viewer.user_id, viewer.groups_by_user
-    )
     rounds_here = [
         r
         for r in round_service.list_rounds(db, revision.consultation_id, actor=current_user)
@@ -56,22 +51,29 @@ def read(revision_id: int) -> ResponseReturnValue:
         (r for r in rounds_here if r.status_at(now) == "open" and r.id in viewer.invited_round_ids),
         None,
     )
-    others = service.list_revisions(db, revision.consultation, actor=current_user)
-    organisations = sorted(
-        {
-            (v.feedback.organisation.id, v.feedback.organisation.name)
-            for v in views
-            if v.feedback.organisation is not None
-        },
-        key=lambda pair: pair[1].lower(),
+    thread = ThreadRenderer(
+        revision_id=revision.id,
+        language=str(locale.language) if (locale := get_locale()) else "de",
+        user_id=viewer.user_id,
+        can_moderate=viewer.is_editor,
+        open_round_id=open_round.id if open_round else None,
     )
-    return render_form(
+    part = reading_page.feedback_part(
+        db,
+        revision,
+        visible,
+        filters,
+        viewer,
+        SectionRenderer(revision_id=revision.id, can_annotate=open_round is not None),
+        thread,
+    )
+    others = service.list_revisions(db, revision.consultation, actor=current_user)
+    html = render_template(
         "revisions/read.html",
         revision=revision,
-        sections=sections,
-        section_html=SectionRenderer(revision_id=revision.id, can_annotate=open_round is not None),
-        gone=gone,
-        total=len(views),
+        toc=reading_page.TOC,
+        document=reading_page.DOCUMENT,
+        total=part.total,
         filters=filters,
         others=[r for r in others if r.id != revision.id],
         can_edit=permissions.can_edit_revision(db, current_user, revision),
@@ -81,15 +83,9 @@ def read(revision_id: int) -> ResponseReturnValue:
         open_round=open_round,
         now=now,
         groups=round_service.list_working_groups(db, revision.consultation_id, actor=current_user),
-        organisations=organisations,
-        thread=ThreadRenderer(
-            revision_id=revision.id,
-            language=str(locale.language) if (locale := get_locale()) else "de",
-            user_id=viewer.user_id,
-            can_moderate=viewer.is_editor,
-            open_round_id=open_round.id if open_round else None,
-        ),
+        organisations=part.organisations,
     )
+    return reading_page.page_response(html, part)
 
 
 @bp.route("/<int:revision_id>/edit")

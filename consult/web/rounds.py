@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from consult.db import get_session, utcnow
 from consult.errors import ServiceError
-from consult.models import Feedback, Membership, RevisionStatus, Round, User, WorkingGroup
+from consult.models import Feedback, RevisionStatus, Round, WorkingGroup
 from consult.services import consultations as consultation_service
 from consult.services import permissions
 from consult.services import revisions as revision_service
@@ -32,12 +32,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _member_choices(consultation_id: int) -> list[Any]:
-    users = get_session().scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.consultation_id == consultation_id, User.is_active.is_(True))
-        .order_by(User.name)
-    )
+    users = consultation_service.member_users(get_session(), consultation_id, actor=current_user)
     return options((u.id, u.label) for u in users)
 
 

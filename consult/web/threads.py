@@ -19,7 +19,9 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from consult.cache import LRUCache
 from consult.domain.textdiff import word_diff
+from consult.idempotency import once_field
 from consult.sanitize import render_plain_text
 from consult.services.feedback import AnyFeedback, FeedbackView
 from consult.web.filters import ops_html
@@ -28,11 +30,16 @@ BERLIN = ZoneInfo("Europe/Berlin")
 #: Short date and time per interface language (Europe/Berlin).
 DATE_FORMATS = {"de": "%d.%m.%y, %H:%M", "en": "%d/%m/%Y, %H:%M"}
 QUOTE_LIMIT = 280
-#: Stands for the reader's CSRF token in cached HTML (unguessable, never in user text).
+#: Stands for the reader's own hidden form fields in cached HTML: the CSRF token and the
+#: one-time field that makes a repeated form recognisable (consult.idempotency), both
+#: fresh for every page (unguessable, never in user text).
 CSRF_SLOT = "csrf-slot-" + secrets.token_hex(12)
-#: Rendered threads, keyed by everything they show.
+#: Stands for a thread's buttons in HTML built for a page, with its id:
+#: ``<!--ACTIONS_SLOT:id-->`` (user text is escaped: it cannot make a comment).
+ACTIONS_SLOT = "actions-slot-" + secrets.token_hex(12)
+#: Rendered threads up to their buttons, keyed by everything they show.
 CONTENT_CACHE_SIZE = 20_000
-_CONTENT_CACHE: dict[tuple[object, ...], str] = {}
+_CONTENT_CACHE: LRUCache[tuple[object, ...], str] = LRUCache(CONTENT_CACHE_SIZE)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -63,12 +70,13 @@ class ThreadRenderer:
         self.can_moderate = can_moderate
         self.open_round_id = open_round_id
         self.date_format = DATE_FORMATS.get(language, DATE_FORMATS["de"])
-        self.csrf = str(escape(generate_csrf()))
-        # Cached thread HTML carries a slot for the reader's CSRF token, filled in by join().
-        self.hidden = (
-            f'<input type="hidden" name="csrf_token" value="{CSRF_SLOT}">'
-            f'<input type="hidden" name="revision_id" value="{revision_id}">'
+        #: What fills CSRF_SLOT for this page: the reader's hidden form fields.
+        self.form_fields = (
+            f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">'
+            f"{once_field()}"
         )
+        # Cached thread HTML carries a slot for them (reading_page fills it).
+        self.hidden = f'{CSRF_SLOT}<input type="hidden" name="revision_id" value="{revision_id}">'
         # URL templates: build once, fill in ids by string replacement.
         placeholder = 999999999
         self.urls = {
@@ -79,6 +87,15 @@ class ThreadRenderer:
             "withdraw": url_for("feedback.withdraw", feedback_id=placeholder),
         }
         self.urls = {k: v.replace(str(placeholder), "{id}") for k, v in self.urls.items()}
+        #: What the threads and their buttons depend on besides the threads themselves
+        #: and who wrote them (the URLs stand for the script root): in cached pages' keys.
+        self.context = (
+            language,
+            revision_id,
+            can_moderate,
+            open_round_id,
+            tuple(self.urls.values()),
+        )
         self.t = {
             "suggestion": _("Änderungsvorschlag"),
             "comment": _("Kommentar"),
@@ -120,47 +137,61 @@ class ThreadRenderer:
             f"{self.date(created_at)}</time>"
         )
 
-    def __call__(self, view: FeedbackView) -> Markup:
-        return Markup(self._cached(view).replace(CSRF_SLOT, self.csrf))  # noqa: S704
-
-    def _cached(self, view: FeedbackView) -> str:
-        """The thread's HTML with a CSRF slot, cached by all that it shows."""
+    def _content_cached(self, view: FeedbackView) -> str:
+        """The thread's HTML up to its buttons, cached by all that it shows: its text,
+        status and dates, the names of its author, their organisation and of everyone
+        who answered, its place in the revision (the same for every reader)."""
         f = view.feedback
         where = view.location
         key = (
             self.language,
             self.revision_id,
             f.id,
+            f.kind,
+            f.revision_id,
             f.created_at,
-            hash(f.body),
-            hash(f.replacement),
-            hash(f.quote),
+            f.author.name,
+            f.organisation.name if f.organisation else None,
+            f.body,
+            f.replacement,
+            f.quote,
             f.status,
             f.updated_at,
             f.withdrawn_at,
-            len(f.replies),
-            f.replies[-1].id if f.replies else 0,
+            tuple(
+                (
+                    r.id,
+                    r.author.name,
+                    r.organisation.name if r.organisation else None,
+                    r.created_at,
+                    r.body,
+                )
+                for r in f.replies
+            ),
             view.section_missing,
             (where.state, where.start) if where is not None else None,
-            self.user_id == f.author_id,
-            self.can_moderate,
-            self.open_round_id == f.round_id,
         )
         html = _CONTENT_CACHE.get(key)
         if html is None:
-            html = self._content(view) + self._actions(f) + "</article>"
-            if len(_CONTENT_CACHE) >= CONTENT_CACHE_SIZE:
-                _CONTENT_CACHE.pop(next(iter(_CONTENT_CACHE)))
-            _CONTENT_CACHE[key] = html
+            html = self._content(view)
+            _CONTENT_CACHE.put(key, html)
         return html
 
-    def join(self, views: Sequence[FeedbackView]) -> Markup:
-        """Several threads; the CSRF slot is filled once for all of them."""
-        html = "".join([self._cached(view) for view in views])
-        return Markup(html.replace(CSRF_SLOT, self.csrf))  # noqa: S704 - built escaped
+    def join_for_page(self, views: Sequence[FeedbackView]) -> Markup:
+        """Several threads, each with a slot for its buttons (``<!--ACTIONS_SLOT:id-->``,
+        which differ for its author; consult.web.reading_page fills them with
+        :meth:`actions`), for a page kept for other readers too."""
+        return Markup(  # noqa: S704 - every piece escaped in _content
+            "".join(
+                [
+                    f"{self._content_cached(view)}<!--{ACTIONS_SLOT}:{view.feedback.id}--></article>"
+                    for view in views
+                ]
+            )
+        )
 
     def _content(self, view: FeedbackView) -> str:
-        """Everything of a thread that is the same for every reader (cached)."""
+        """Everything of a thread that is the same for every reader, up to its buttons."""
         f = view.feedback
         t = self.t
         is_suggestion = f.kind == "suggestion"
@@ -245,11 +276,11 @@ class ThreadRenderer:
             out.append("</ol>")
         return "".join(out)
 
-    def _actions(self, f: AnyFeedback) -> str:
-        """The reader's own buttons: reply, resolve, edit, withdraw."""
+    def actions(self, f: AnyFeedback, *, mine: bool) -> str:
+        """The reader's buttons on the thread: reply, resolve, edit, withdraw (``mine``: as
+        its author), each form with a slot for the reader's hidden fields (CSRF_SLOT)."""
         t = self.t
         is_suggestion = f.kind == "suggestion"
-        mine = self.user_id is not None and self.user_id == f.author_id
         in_open_round = self.open_round_id is not None and f.round_id == self.open_round_id
         out = ['<div class="thread-actions">']
         if not f.withdrawn_at and not is_suggestion and (self.can_moderate or in_open_round):

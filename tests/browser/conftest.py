@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
@@ -88,6 +89,29 @@ class LiveServer:
         return links[0]
 
 
+#: A browser that sends this cookie gets the answers to its form posts late (the value in
+#: milliseconds): the page stays while a second click sends the form again.
+SLOW_COOKIE = "test_slow_answers"
+
+
+class SlowAnswers:
+    """WSGI middleware: answers POSTs late when the request asks for it (SLOW_COOKIE).
+
+    The app has done its work (and committed) when the delay starts: the browser sees a
+    slow server, as on a busy afternoon before a deadline.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        result = self.app(environ, start_response)
+        match = re.search(rf"{SLOW_COOKIE}=(\d+)", environ.get("HTTP_COOKIE", ""))
+        if match and environ.get("REQUEST_METHOD") == "POST":
+            time.sleep(int(match.group(1)) / 1000)
+        return result
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -118,6 +142,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         load_demo(session)
     limiter.reset()
 
+    app.wsgi_app = SlowAnswers(app.wsgi_app)  # type: ignore[method-assign]
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

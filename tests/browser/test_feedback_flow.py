@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import APIResponse, Browser, BrowserContext, Locator, Page, expect
 
-from tests.browser.conftest import LiveServer, axe_check, screenshot, submit
+from tests.browser.conftest import SLOW_COOKIE, LiveServer, axe_check, screenshot, submit
 
 pytestmark = pytest.mark.browser
 
@@ -582,3 +582,64 @@ def test_resolving_and_withdrawing_by_keyboard_and_without_javascript(
     finally:
         ctx.close()
     assert api(page, "GET", f"/comments/{second['id']}")["withdrawn"] is True
+
+
+def double_click(page: Page, button: Locator) -> None:
+    """Two clicks 40 ms apart, as a person's double click (a synthetic dblclick is merged
+    into one submission). The page must answer slowly (SLOW_COOKIE), so that the second
+    click lands while the first submission is on its way."""
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(x, y)
+    page.wait_for_timeout(40)
+    page.mouse.click(x, y)
+
+
+def test_a_double_click_on_save_stores_one_comment(
+    page: Page,
+    live_server: LiveServer,
+    browser: Browser,
+    consultation_with_round: Callable[[str, int], dict[str, int]],
+) -> None:
+    """A double click sends the form twice; one comment is stored, with and without
+    JavaScript (the server recognises the repeat, no script is needed for it)."""
+    log_in(page, live_server, *ASSOCIATION)
+    ids = consultation_with_round(EMOJI_DRAFT, api(page, "GET", "/me")["id"])
+    revision_id = ids["revision"]
+    section_id = api(page, "GET", f"/revisions/{revision_id}")["sections"][0]["section_id"]
+    form = f"/revisions/{revision_id}/sections/{section_id}/feedback"
+
+    def stored(text: str) -> int:
+        found = api(page, "GET", f"/revisions/{revision_id}/feedback")["comments"]
+        return sum(1 for c in found if c["body"] == text)
+
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    slow = [{"name": SLOW_COOKIE, "value": "400", "url": live_server.url}]
+    page.context.add_cookies(slow)
+    page.goto(form)
+    page.get_by_role("textbox", name="Kommentar", exact=True).fill("Doppelklick mit Skript.")
+    double_click(page, page.get_by_role("button", name="Speichern"))
+    # (The first navigation is aborted by the second click; wait for the one that lands.)
+    expect(page).to_have_url(re.compile(rf"/revisions/{revision_id}(#.*)?$"))
+    assert len([u for u in posts if u.endswith(form)]) == 2  # the browser did send it twice
+    expect(page.locator(".flash-success").first).to_be_visible()
+    assert stored("Doppelklick mit Skript.") == 1
+
+    ctx = browser.new_context(base_url=live_server.url, locale="de-DE", java_script_enabled=False)
+    try:
+        plain = ctx.new_page()
+        log_in_without_javascript(plain, *ASSOCIATION)
+        ctx.add_cookies(slow)
+        plain.goto(form)
+        plain.get_by_role("textbox", name="Kommentar", exact=True).fill("Doppelklick ohne Skript.")
+        plain.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        double_click(plain, plain.get_by_role("button", name="Speichern"))
+        expect(plain).to_have_url(re.compile(rf"/revisions/{revision_id}(#.*)?$"))
+        assert len([u for u in posts if u.endswith(form)]) == 4
+        expect(plain.locator(".flash-success").first).to_be_visible()
+    finally:
+        ctx.close()
+    assert stored("Doppelklick ohne Skript.") == 1

@@ -37,6 +37,7 @@ from consult import config, create_app
 from consult.cli import MIGRATIONS
 from consult.db import Base, make_engine
 from tests.conftest import make_settings
+from tests.servers import fresh_database
 
 _configured = config.test_database_url() or ""
 #: SQLite always; PostgreSQL too when the test run points at a PostgreSQL server.
@@ -45,31 +46,11 @@ if _configured and make_url(_configured).get_backend_name() == "postgresql":
     BACKENDS.append("postgresql")
 
 
-def _postgresql_database(name_suffix: str) -> Iterator[str]:
-    """A new, empty database next to the configured one; dropped afterwards."""
-    server_url = make_url(_configured)
-    name = f"{server_url.database or 'consult'}_{name_suffix}"
-    admin = make_engine(server_url.render_as_string(hide_password=False)).execution_options(
-        isolation_level="AUTOCOMMIT"
-    )
-    drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    try:
-        with admin.connect() as conn:
-            conn.execute(drop)  # left over from an interrupted run
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(drop)
-        admin.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
 def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
-    else:
-        yield from _postgresql_database("migrations")
+    """A new, empty database: a SQLite file, or one next to the configured PostgreSQL."""
+    with fresh_database(tmp_path, "migrations", request.param) as url:
+        yield url
 
 
 @pytest.fixture

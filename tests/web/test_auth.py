@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from consult.db import utcnow
+from consult.db import database, utcnow
+from consult.extensions import limiter
 from consult.models import OneTimeToken, OutboxMessage, User
 from tests import support
 from tests.conftest import PASSWORD, CSRFClient
@@ -65,6 +67,103 @@ def test_eleventh_failed_login_is_429(
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 429
     assert "Zu viele Anmeldeversuche" in response.get_data(as_text=True)
+
+
+def from_address(address: str) -> dict[str, str]:
+    return {"REMOTE_ADDR": address}
+
+
+def test_a_flood_from_one_address_does_not_lock_the_account_out_elsewhere(
+    client: CSRFClient, make_user: Callable[..., User], db
+) -> None:
+    """The account limit counts per address: whoever knows an e-mail address can stop
+    their own guessing, not the person it belongs to."""
+    user = make_user()
+    db.commit()
+    attacker = from_address("203.0.113.9")
+    for _ in range(10):
+        response = client.post(
+            "/login", data={"email": user.email, "password": "falsch"}, environ_base=attacker
+        )
+        assert response.status_code == 401
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD}, environ_base=attacker
+    )
+    assert response.status_code == 429
+    # The owner, elsewhere, logs in (and a mistyped password there is a plain 401).
+    owner = from_address("198.51.100.7")
+    response = client.post(
+        "/login", data={"email": user.email, "password": "vertippt"}, environ_base=owner
+    )
+    assert response.status_code == 401
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD}, environ_base=owner
+    )
+    assert response.status_code == 302
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(
+    tmp_path: Path,
+    database_url: str,
+    connection: Connection,
+    make_user: Callable[..., User],
+    db: Session,
+) -> None:
+    """With CONSULT_TRUSTED_PROXIES=1 the limits count the client's address as the proxy
+    forwarded it, not the proxy's own (which every request would share)."""
+    proxied = support.make_app(tmp_path, database_url, trusted_proxies=1)
+    database(proxied).sessionmaker.configure(
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
+    limiter.reset()
+    client = proxied.test_client()
+    user = make_user()
+    db.commit()
+    proxy = from_address("127.0.0.1")
+    for _ in range(10):
+        response = client.post(
+            "/login",
+            data={"email": user.email, "password": "falsch"},
+            headers={"X-Forwarded-For": "203.0.113.30"},
+            environ_base=proxy,
+        )
+        assert response.status_code == 401
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        headers={"X-Forwarded-For": "203.0.113.30"},
+        environ_base=proxy,
+    )
+    assert response.status_code == 429
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        headers={"X-Forwarded-For": "198.51.100.31"},
+        environ_base=proxy,
+    )
+    assert response.status_code == 302
+
+
+def test_one_address_guessing_many_accounts_is_limited(client: CSRFClient) -> None:
+    address = from_address("203.0.113.10")
+    for n in range(50):
+        response = client.post(
+            "/login",
+            data={"email": f"person{n}@example.org", "password": "falsch"},
+            environ_base=address,
+        )
+        assert response.status_code == 401, n
+    response = client.post(
+        "/login", data={"email": "noch-eine@example.org", "password": "x"}, environ_base=address
+    )
+    assert response.status_code == 429
+    # Another address is not affected.
+    response = client.post(
+        "/login",
+        data={"email": "noch-eine@example.org", "password": "x"},
+        environ_base=from_address("203.0.113.11"),
+    )
+    assert response.status_code == 401
 
 
 def test_next_only_to_local_paths(client: CSRFClient, make_user: Callable[..., User], db) -> None:
@@ -232,6 +331,19 @@ def test_forgot_password_is_rate_limited(client: CSRFClient) -> None:
     response = client.post("/password/forgot", data={"email": "x@example.org"})
     assert response.status_code == 429
     assert "Zu viele" in support.page(response)
+
+
+def test_forgot_password_is_limited_per_address_over_many_accounts(client: CSRFClient) -> None:
+    address = from_address("203.0.113.20")
+    for n in range(10):
+        response = client.post(
+            "/password/forgot", data={"email": f"x{n}@example.org"}, environ_base=address
+        )
+        assert response.status_code == 302
+    response = client.post(
+        "/password/forgot", data={"email": "x99@example.org"}, environ_base=address
+    )
+    assert response.status_code == 429
 
 
 def test_reset_link_rejects_weak_passwords(
