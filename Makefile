@@ -58,13 +58,15 @@ lint: install-test
 types: install-test
 	$(BIN)/mypy
 
-## make test: everything (lint, types, unit, migrations, services, web, API, browser)
+## make test: everything (lint, types, unit, migrations, services, web, API, concurrency
+## against a running server, browser)
 test: install-test translations chromium lint types
-	$(PYTEST) tests/unit tests/migrations tests/services tests/web tests/api tests/browser
+	$(PYTEST) tests/unit tests/migrations tests/services tests/web tests/api tests/concurrency tests/browser
 
-## The tiers that touch the database (run again on PostgreSQL by .ci/run)
+## The tiers that touch the database (run again on PostgreSQL by .ci/run; there the
+## concurrency tier runs gunicorn with 4 workers and the rate limits in CONSULT_TEST_REDIS_URL)
 test-db: install-test translations
-	$(PYTEST) tests/migrations tests/services tests/web tests/api
+	$(PYTEST) tests/migrations tests/services tests/web tests/api tests/concurrency
 
 bench: install-test translations
 	$(PYTEST) tests/benchmarks -s
