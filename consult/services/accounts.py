@@ -17,6 +17,7 @@ from consult.db import utcnow, write_aside
 from consult.errors import Conflict, Invalid, NotFound
 from consult.models import ApiToken, OneTimeToken, Organisation, OrganisationKind, User
 from consult.services import feedback_versions, permissions
+from consult.services.locks import lock_name
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
@@ -110,7 +111,9 @@ def get_organisation(session: Session, organisation_id: int, *, actor: object) -
 
 def _ensure_unique_org_name(session: Session, name: str, own_id: int | None = None) -> None:
     # Compared case-folded in Python ("Ärztekammer" is "ärztekammer"): SQL's lower() folds
-    # only ASCII on SQLite. A county has a few hundred organisations at most.
+    # only ASCII on SQLite. A county has a few hundred organisations at most. Under a lock,
+    # so that two admins saving "Caritas" and "caritas" at once do not both pass.
+    lock_name(session, "organisation names")
     wanted = name.casefold()
     query = select(Organisation.id, Organisation.name)
     if any(oid != own_id and other.casefold() == wanted for oid, other in session.execute(query)):
@@ -229,6 +232,7 @@ def create_user(
     org = _organisation_or_invalid(session, organisation_id)
     if password not in (None, ""):
         check_password_rules(password, email=address)
+    lock_name(session, "e-mail addresses")  # two admins adding one address at once
     if find_user_by_email(session, address) is not None:
         raise Conflict(
             _("Diese E-Mail-Adresse ist schon registriert."),
@@ -268,6 +272,7 @@ def update_user(
     """Admin edit of a user; admins cannot demote or deactivate themselves."""
     user = get_user(session, user_id, actor=actor)
     address = normalize_email(email)
+    lock_name(session, "e-mail addresses")
     other = find_user_by_email(session, address)
     if other is not None and other.id != user.id:
         raise Conflict(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from consult.db import Base
@@ -39,3 +39,14 @@ def lock(session: Session, row: Row) -> Row:
         .execution_options(populate_existing=True)
     )
     return row
+
+
+def lock_name(session: Session, name: str) -> None:
+    """Take a lock on ``name`` (e.g. "organisation names") until the transaction ends.
+
+    For checks with no row to lock: two admins creating "Caritas" and "caritas" at once
+    both find no such name. PostgreSQL: a transaction-level advisory lock; SQLite: the
+    write transaction already excludes every other writer.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(name))))

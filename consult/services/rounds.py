@@ -32,7 +32,7 @@ from consult.models import (
 )
 from consult.services import permissions
 from consult.services.consultations import get_consultation
-from consult.services.locks import lock
+from consult.services.locks import lock, lock_name
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MAX_REASON = 2000
@@ -142,6 +142,7 @@ def _ensure_unique_group_name(
         WorkingGroup.consultation_id == consultation_id
     )
     wanted = name.casefold()
+    lock_name(session, f"working group names {consultation_id}")  # two editors at once
     if any(gid != own_id and other.casefold() == wanted for gid, other in session.execute(query)):
         raise Conflict(
             _("Einen Arbeitskreis mit diesem Namen gibt es schon."),
