@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app consult
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: run serve install install-test translations translations-update chromium lint types test test-db bench clean
+.PHONY: run serve install install-test translations translations-update chromium lint imports types test test-db bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,9 +51,14 @@ chromium:
 	  fi; \
 	fi
 
-lint: install-test
+lint: install-test imports
 	$(BIN)/ruff check consult tests migrations wsgi.py
 	$(BIN)/ruff format --check consult tests migrations/env.py wsgi.py
+
+## make imports: the import contracts in pyproject.toml ([tool.importlinter]): the domain is
+## plain Python, the layers web/api -> services -> models -> domain, no import cycles
+imports: install-test
+	$(BIN)/lint-imports --no-cache --no-logo
 
 types: install-test
 	$(BIN)/mypy

@@ -6,8 +6,13 @@ import gc
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from consult import db, extensions, security
+from consult.api import init_app as init_api
+from consult.cli import init_app as init_cli
 from consult.config import Settings
+from consult.web import init_app as init_web
 
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
@@ -50,17 +55,10 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if settings.trusted_proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         # The client's address (rate limits) and scheme as the proxies in front saw them.
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     settings.instance_path.mkdir(parents=True, exist_ok=True)
-
-    from consult import db, extensions, security
-    from consult.api import init_app as init_api
-    from consult.cli import init_app as init_cli
-    from consult.web import init_app as init_web
 
     db.init_app(app, settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     extensions.init_app(app)

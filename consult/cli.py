@@ -11,7 +11,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from consult import db
+from consult.demo import load_demo
 from consult.errors import ServiceError
+from consult.services import accounts, mail, reminders
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -73,8 +75,6 @@ def user_create(
     email: str, name: str, password: str | None, admin: bool, organisation_id: int | None
 ) -> None:
     """Create a user and print its id."""
-    from consult.services import accounts, mail
-
     with db.database().session_scope() as session:
         try:
             created = accounts.create_user(
@@ -103,8 +103,6 @@ token_cli = AppGroup("token", help="Manage API tokens.")
 @click.option("--name", default="CLI", help="Label of the token.")
 def token_create(email: str, name: str) -> None:
     """Print a new API token for EMAIL, and nothing else."""
-    from consult.services import accounts
-
     with db.database().session_scope() as session:
         user = accounts.find_user_by_email(session, email)
         if user is None or not user.is_active:
@@ -119,8 +117,6 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @demo_cli.command("load")
 def demo_load() -> None:
     """Load the demo county and consultation (idempotent); prints the logins."""
-    from consult.demo import load_demo
-
     with db.database().session_scope() as session:
         logins = load_demo(session)
     click.echo("Demo-Zugänge (E-Mail / Passwort):")
@@ -134,8 +130,6 @@ mail_cli = AppGroup("mail", help="E-mail outbox.")
 @mail_cli.command("send")
 def mail_send() -> None:
     """Deliver the queued e-mails that are due now."""
-    from consult.services import mail
-
     sent, failed = mail.deliver_due(db.database(), mail.settings())
     click.echo(f"sent {sent}, failed {failed}")
 
@@ -146,10 +140,8 @@ rounds_cli = AppGroup("rounds", help="Consultation rounds.")
 @rounds_cli.command("remind")
 def rounds_remind() -> None:
     """Queue the deadline reminders that are due (48 hours before a deadline) and send them."""
-    from consult.services import mail, rounds
-
     with db.database().session_scope() as session:
-        queued = rounds.queue_reminders(session)
+        queued = reminders.queue_reminders(session)
     mail.deliver_due(db.database(), mail.settings())
     click.echo(f"queued {queued} reminders")
 

@@ -73,6 +73,19 @@ def is_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and fits_id(value)
 
 
+def parse_number(text: object) -> int | None:
+    """A whole number (an id, an offset) from a query string or form field, or None:
+    only ASCII digits (``"²"`` is a digit to ``str.isdigit`` but no number to ``int``),
+    within the id columns' range. The one place where numbers from outside are read;
+    never a bare ``int()``."""
+    if not isinstance(text, str) or not text.isascii() or not text.isdecimal():
+        return None
+    if len(text) > len(str(MAX_ID)) + 5:  # no need to convert a thousand digits
+        return None
+    value = int(text)
+    return value if fits_id(value) else None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -196,17 +209,6 @@ def _insert(session: Session, model: type[Base]) -> Any:
         if session.get_bind().dialect.name == "postgresql"
         else sqlite_insert(model)
     )
-
-
-def insert_ignoring_duplicates(
-    session: Session, model: type[Base], rows: list[dict[str, Any]]
-) -> None:
-    """Insert rows; a row whose key another request stored meanwhile is left alone.
-
-    One statement with many parameter sets, on SQLite and PostgreSQL alike.
-    """
-    if rows:
-        session.execute(_insert(session, model).on_conflict_do_nothing(), rows)
 
 
 def upsert(

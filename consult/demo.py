@@ -13,7 +13,17 @@ from werkzeug.security import generate_password_hash
 
 from consult import demo_texts
 from consult.db import utcnow
-from consult.models import Consultation, Membership, Organisation, OrganisationKind, Role, User
+from consult.models import (
+    Consultation,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Placement,
+    Role,
+    User,
+)
+from consult.services import drafts, feedback, revisions, rounds, working_groups
+from consult.services.consultations import set_member
 
 COUNTY = "Kreis Siegtal – Kommunales Integrationszentrum"
 
@@ -193,8 +203,6 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
 
 
 def _section(session: Session, revision_id: int, key: str) -> int:
-    from consult.models import Placement
-
     section_id = session.scalar(
         select(Placement.section_id).where(
             Placement.revision_id == revision_id, Placement.key == key
@@ -207,9 +215,6 @@ def _section(session: Session, revision_id: int, key: str) -> int:
 def _load_revisions(session: Session, consultation: Consultation, users: dict[str, User]) -> None:
     """The story so far: Fassung 1 with a closed round and its feedback, Fassung 2 with
     feedback re-anchored, a round open now with comments, suggestions and replies."""
-    from consult.services import feedback, revisions, rounds
-    from consult.services.consultations import set_member
-
     if revisions.latest_revision(session, consultation.id) is not None:
         return
     editor = users["redaktion@consult.example"]
@@ -219,16 +224,16 @@ def _load_revisions(session: Session, consultation: Consultation, users: dict[st
     siegburg = users["buergermeister.siegburg@consult.example"]
     now = utcnow()
 
-    first = revisions.create_from_markdown(
+    first = drafts.create_from_markdown(
         session,
         consultation.id,
         actor=editor,
         markdown=demo_texts.read("integrationskonzept_v1.md"),
         note="Entwurf nach den Sitzungen der Arbeitskreise",
     )
-    revisions.publish(session, first.id, actor=editor)
+    drafts.publish(session, first.id, actor=editor)
 
-    education = rounds.create_working_group(
+    education = working_groups.create_working_group(
         session,
         consultation.id,
         actor=editor,
@@ -236,14 +241,14 @@ def _load_revisions(session: Session, consultation: Consultation, users: dict[st
         section_ids=[_section(session, first.id, k) for k in ("3.1", "3.1.1", "3.1.2")],
         description="Kitas, Schulen, Volkshochschule, Elternvereine",
     )
-    work = rounds.create_working_group(
+    work = working_groups.create_working_group(
         session,
         consultation.id,
         actor=editor,
         name="AK Arbeit und Gesundheit",
         section_ids=[_section(session, first.id, k) for k in ("3.2", "3.3")],
     )
-    safety = rounds.create_working_group(
+    safety = working_groups.create_working_group(
         session,
         consultation.id,
         actor=editor,
@@ -339,14 +344,14 @@ def _load_revisions(session: Session, consultation: Consultation, users: dict[st
         now=during + timedelta(days=4),
     )
 
-    second = revisions.create_from_markdown(
+    second = drafts.create_from_markdown(
         session,
         consultation.id,
         actor=editor,
         markdown=demo_texts.read("integrationskonzept_v2.md"),
         note="Überarbeitung nach der ersten Beteiligungsrunde",
     )
-    revisions.publish(session, second.id, actor=editor)
+    drafts.publish(session, second.id, actor=editor)
 
     # Round 2 (open now): working groups and municipalities on Fassung 2.
     set_member(session, consultation.id, siegburg.id, actor=editor, role="municipality")

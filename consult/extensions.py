@@ -11,7 +11,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
-from consult.db import get_session
+from consult.db import get_session, parse_number
 from consult.models import User
 
 csrf = CSRFProtect()
@@ -46,10 +46,11 @@ def select_locale() -> str:
 
 @login_manager.user_loader
 def load_user(ident: str) -> User | None:
-    user_id, _, nonce = ident.partition(":")
-    if not user_id.isdigit():
+    text, _, nonce = ident.partition(":")
+    user_id = parse_number(text)
+    if user_id is None:
         return None
-    user = get_session().get(User, int(user_id))
+    user = get_session().get(User, user_id)
     if user is None or not user.is_active or user.session_nonce != nonce:
         return None
     return user

@@ -59,7 +59,7 @@ from consult import create_app
 from consult.config import Settings, test_database_url
 from consult.db import database, make_engine, utcnow
 from consult.models import Membership, Organisation, User
-from consult.services import accounts
+from consult.services import accounts, drafts, working_groups
 from consult.services import consultations as consultation_service
 from consult.services import feedback as feedback_service
 from consult.services import revisions as revision_service
@@ -363,11 +363,11 @@ def _seed(session: Any, tag: str) -> Seed:
     for editor in editors:
         session.add(Membership(consultation_id=consultation.id, user_id=editor.id, role="editor"))
     session.flush()
-    revision = revision_service.create_from_markdown(
+    revision = drafts.create_from_markdown(
         session, consultation.id, actor=editors[0], markdown=draft_markdown()
     )
-    revision_service.publish(session, revision.id, actor=editors[0])
-    group = round_service.create_working_group(
+    drafts.publish(session, revision.id, actor=editors[0])
+    group = working_groups.create_working_group(
         session, consultation.id, actor=editors[0], name="AK Alle"
     )
     for person in participants:
@@ -408,7 +408,7 @@ def _seed(session: Any, tag: str) -> Seed:
             anchor=None,
         )
         comment_ids.append(comment.id)
-    draft = revision_service.copy_revision(
+    draft = drafts.copy_revision(
         session, revision.id, actor=editors[0], note="Entwurf für Fassung 2"
     )
     empty_ids = []

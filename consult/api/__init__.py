@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
+from consult.api import (  # noqa: F401  (routes register on import)
+    accounts,
+    consultations,
+    feedback,
+    openapi,
+)
 from consult.api.base import bp
 from consult.extensions import csrf
 
 
 def init_app(app: Flask) -> None:
-    from consult.api import (  # noqa: F401  (routes register on import)
-        accounts,
-        consultations,
-        feedback,
-        openapi,
-    )
-
+    """Register the API blueprint (its routes registered on import, above)."""
     # Bearer-token requests carry no cookie, so need no CSRF token; cookie-authenticated
     # requests are checked in base.authenticate() instead.
     csrf.exempt(bp)

@@ -6,10 +6,14 @@ from typing import Any
 
 from flask.typing import ResponseReturnValue
 
-from consult.api.base import api_user, bp, field, json_body
+from consult.api.base import api_user, bp
+from consult.api.registry import operation
 from consult.db import get_session
 from consult.models import Organisation, User
-from consult.services import accounts
+from consult.schemas import accounts as schemas
+from consult.services import access, accounts
+
+WRITE_ERRORS = (400, 401, 403, 409, 413, 422)
 
 
 def organisation_json(org: Organisation) -> dict[str, Any]:
@@ -29,46 +33,65 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 @bp.get("/organisations")
+@operation("List organisations", tag="accounts", response=schemas.OrganisationList)
 def list_organisations() -> ResponseReturnValue:
     items = accounts.list_organisations(get_session(), actor=api_user())
     return {"organisations": [organisation_json(o) for o in items]}
 
 
 @bp.post("/organisations")
-def create_organisation() -> ResponseReturnValue:
-    body = json_body()
+@operation(
+    "Create an organisation (admin)",
+    tag="accounts",
+    status=201,
+    body=schemas.OrganisationInput,
+    response=schemas.Organisation,
+    errors=WRITE_ERRORS,
+)
+def create_organisation(body: schemas.OrganisationInput) -> ResponseReturnValue:
     org = accounts.create_organisation(
-        get_session(),
-        actor=api_user(),
-        name=field(body, "name", str),
-        kind=field(body, "kind", str),
+        get_session(), actor=api_user(), name=body.name, kind=body.kind
     )
     return organisation_json(org), 201
 
 
 @bp.get("/organisations/<int:organisation_id>")
+@operation(
+    "One organisation",
+    tag="accounts",
+    response=schemas.Organisation,
+    errors=(401, 403, 404),
+)
 def get_organisation(organisation_id: int) -> ResponseReturnValue:
     return organisation_json(
-        accounts.get_organisation(get_session(), organisation_id, actor=api_user())
+        access.get_organisation(get_session(), organisation_id, actor=api_user())
     )
 
 
 @bp.get("/users")
+@operation("List users (admin)", tag="accounts", response=schemas.UserList)
 def list_users() -> ResponseReturnValue:
     return {"users": [user_json(u) for u in accounts.list_users(get_session(), actor=api_user())]}
 
 
 @bp.post("/users")
-def create_user() -> ResponseReturnValue:
-    body = json_body()
+@operation(
+    "Create a user (admin); without password an invitation is sent",
+    tag="accounts",
+    status=201,
+    body=schemas.UserInput,
+    response=schemas.User,
+    errors=WRITE_ERRORS,
+)
+def create_user(body: schemas.UserInput) -> ResponseReturnValue:
     created = accounts.create_user(
         get_session(),
         actor=api_user(),
-        email=field(body, "email", str),
-        name=field(body, "name", str),
-        organisation_id=field(body, "organisation_id", int, required=False),
-        password=field(body, "password", str, required=False),
-        is_admin=field(body, "is_admin", bool, required=False, default=False),
+        email=body.email,
+        name=body.name,
+        organisation_id=body.organisation_id,
+        password=body.password,
+        is_admin=bool(body.is_admin),
     )
     result = user_json(created.user)
     result["invited"] = created.invitation_token is not None
@@ -76,10 +99,12 @@ def create_user() -> ResponseReturnValue:
 
 
 @bp.get("/users/<int:user_id>")
+@operation("One user (admin)", tag="accounts", response=schemas.User, errors=(401, 403, 404))
 def get_user(user_id: int) -> ResponseReturnValue:
-    return user_json(accounts.get_user(get_session(), user_id, actor=api_user()))
+    return user_json(access.get_user(get_session(), user_id, actor=api_user()))
 
 
 @bp.get("/me")
+@operation("The token's user", tag="accounts", response=schemas.User, errors=(401,))
 def me() -> ResponseReturnValue:
     return user_json(api_user())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, current_app, g, request
@@ -10,8 +11,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from consult import idempotency
-from consult.db import fits_id, get_session
-from consult.errors import BadRequest, Invalid, NotAuthenticated, TooLarge
+from consult.db import get_session
+from consult.errors import BadRequest, NotAuthenticated, TooLarge
 from consult.extensions import csrf
 from consult.models import User
 from consult.services import accounts
@@ -62,6 +63,32 @@ def api_user() -> User:
     return user
 
 
+#: Deepest nesting of arrays and objects a request body may have (the deepest the API
+#: takes is a section list: object, list, object, value).
+MAX_JSON_DEPTH = 32
+#: A JSON string (so that brackets inside strings are not counted).
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def nesting_depth(data: bytes) -> int:
+    """How deeply the arrays and objects of a JSON text nest, counted before anything
+    parses it (a parser recursing into ``[`` x 100,000 fails with RecursionError).
+    Linear in the text; for malformed text a number that is at least plausible."""
+    opening = data.count(b"[") + data.count(b"{")
+    if opening <= MAX_JSON_DEPTH:
+        return opening  # cannot nest deeper than it has brackets
+    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 def _too_large(limit: int) -> TooLarge:
     return TooLarge(_("Der Inhalt ist zu groß (höchstens %(limit)d KB).", limit=limit // 1024))
 
@@ -78,45 +105,14 @@ def json_body() -> dict[str, Any]:
     data = request.get_data(cache=True)
     if len(data) > limit:
         raise _too_large(limit)
+    if nesting_depth(data) > MAX_JSON_DEPTH:
+        raise BadRequest(
+            _("Der Inhalt ist zu tief verschachtelt (höchstens %(n)d Ebenen).", n=MAX_JSON_DEPTH),
+            code="malformed_json",
+        )
     body = request.get_json(silent=True)
     if body is None:
         raise BadRequest(_("Der Inhalt ist kein gültiges JSON."), code="malformed_json")
     if not isinstance(body, dict):
         raise BadRequest(_("Erwartet wird ein JSON-Objekt."), code="malformed_json")
     return body
-
-
-def field(
-    body: dict[str, Any],
-    name: str,
-    kind: type | tuple[type, ...],
-    *,
-    required: bool = True,
-    default: Any = None,
-) -> Any:
-    """One field of a JSON object, type-checked. Raises Invalid (422)."""
-    if name not in body or body[name] is None:
-        if required:
-            raise Invalid(
-                _("Das Feld „%(name)s“ fehlt.", name=name),
-                code="missing_field",
-                fields={name: _("fehlt")},
-            )
-        return default
-    value = body[name]
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    value_ok = False if isinstance(value, bool) and bool not in kinds else isinstance(value, kinds)
-    if not value_ok:
-        expected = (" " + _("oder") + " ").join(k.__name__ for k in kinds)
-        raise Invalid(
-            _("Das Feld „%(name)s“ muss vom Typ %(expected)s sein.", name=name, expected=expected),
-            code="invalid_field",
-            fields={name: _("erwartet %(expected)s", expected=expected)},
-        )
-    if isinstance(value, int) and not isinstance(value, bool) and not fits_id(value):
-        raise Invalid(
-            _("Das Feld „%(name)s“ liegt außerhalb des erlaubten Bereichs.", name=name),
-            code="invalid_field",
-            fields={name: _("Zahl zu groß")},
-        )
-    return value

@@ -8,12 +8,14 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from consult.api.base import api_user, bp, field, json_body
+from consult.api.base import api_user, bp
+from consult.api.registry import QueryParam, operation
 from consult.db import get_session
 from consult.errors import Invalid
 from consult.models import Consultation, Membership, Placement, Revision
+from consult.schemas import consultations as schemas
+from consult.services import access, diffs, draft_sections, drafts, working_groups
 from consult.services import consultations as service
-from consult.services import diffs, rounds
 from consult.services import revisions as revision_service
 
 
@@ -31,7 +33,7 @@ def member_json(membership: Membership, group_ids: list[int] | None = None) -> d
     """A member; ``group_ids`` are their working groups (looked up when not given)."""
     user = membership.user
     if group_ids is None:
-        group_ids = rounds.user_group_ids(
+        group_ids = working_groups.user_group_ids(
             get_session(), membership.consultation_id, membership.user_id
         )
     return {
@@ -78,7 +80,15 @@ def revision_json(revision: Revision) -> dict[str, Any]:
     return data
 
 
+WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 422)
+
+
 @bp.get("/consultations")
+@operation(
+    "Consultations the caller takes part in",
+    tag="consultations",
+    response=schemas.ConsultationList,
+)
 def list_consultations() -> ResponseReturnValue:
     db = get_session()
     items = service.list_for_user(db, actor=api_user())
@@ -90,21 +100,31 @@ def list_consultations() -> ResponseReturnValue:
 
 
 @bp.post("/consultations")
-def create_consultation() -> ResponseReturnValue:
-    body = json_body()
+@operation(
+    "Create a consultation; the caller becomes its editor",
+    tag="consultations",
+    status=201,
+    body=schemas.ConsultationInput,
+    response=schemas.Consultation,
+    errors=(400, 401, 403, 413, 422),
+)
+def create_consultation(body: schemas.ConsultationInput) -> ResponseReturnValue:
     consultation = service.create_consultation(
-        get_session(),
-        actor=api_user(),
-        title=field(body, "title", str),
-        description=field(body, "description", str, required=False),
+        get_session(), actor=api_user(), title=body.title, description=body.description
     )
     return consultation_json(consultation, None), 201
 
 
 @bp.get("/consultations/<int:consultation_id>")
+@operation(
+    "One consultation with its revisions",
+    tag="consultations",
+    response=schemas.Consultation,
+    errors=(401, 404),
+)
 def get_consultation(consultation_id: int) -> ResponseReturnValue:
     db = get_session()
-    consultation = service.get_consultation(db, consultation_id, actor=api_user())
+    consultation = access.get_consultation(db, consultation_id, actor=api_user())
     data = consultation_json(consultation, revision_service.latest_revision(db, consultation.id))
     data["revisions"] = [
         revision_summary(r)
@@ -114,34 +134,60 @@ def get_consultation(consultation_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/consultations/<int:consultation_id>/members")
+@operation(
+    "Members and their roles",
+    tag="consultations",
+    response=schemas.MemberList,
+    errors=(401, 404),
+)
 def list_members(consultation_id: int) -> ResponseReturnValue:
     db = get_session()
     items = service.list_members(db, consultation_id, actor=api_user())
-    groups = rounds.group_ids_by_user(db, consultation_id)
+    groups = working_groups.group_ids_by_user(db, consultation_id)
     return {"members": [member_json(m, groups.get(m.user_id, [])) for m in items]}
 
 
 @bp.put("/consultations/<int:consultation_id>/members/<int:user_id>")
-def set_member(consultation_id: int, user_id: int) -> ResponseReturnValue:
-    body = json_body()
+@operation(
+    "Give a user a role (editor)",
+    tag="consultations",
+    body=schemas.MemberInput,
+    response=schemas.Member,
+    errors=(400, 401, 403, 404, 409, 413, 422),
+)
+def set_member(
+    consultation_id: int, user_id: int, body: schemas.MemberInput
+) -> ResponseReturnValue:
     membership = service.set_member(
         get_session(),
         consultation_id,
         user_id,
         actor=api_user(),
-        role=field(body, "role", str),
-        working_group_ids=field(body, "working_group_ids", list, required=False),
+        role=body.role,
+        working_group_ids=body.working_group_ids,
     )
     return member_json(membership)
 
 
 @bp.delete("/consultations/<int:consultation_id>/members/<int:user_id>")
+@operation(
+    "Remove a member (editor)",
+    tag="consultations",
+    status=204,
+    errors=(401, 403, 404, 409),
+)
 def remove_member(consultation_id: int, user_id: int) -> ResponseReturnValue:
     service.remove_member(get_session(), consultation_id, user_id, actor=api_user())
     return "", 204
 
 
 @bp.get("/consultations/<int:consultation_id>/revisions")
+@operation(
+    "Revisions with change counts against their base",
+    tag="revisions",
+    response=schemas.RevisionList,
+    errors=(401, 404),
+)
 def list_revisions(consultation_id: int) -> ResponseReturnValue:
     entries = diffs.history(get_session(), consultation_id, actor=api_user())
     return {
@@ -157,34 +203,44 @@ def list_revisions(consultation_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/consultations/<int:consultation_id>/revisions")
-def create_revision(consultation_id: int) -> ResponseReturnValue:
-    body = json_body()
+@operation(
+    "Create a draft revision from Markdown, a section list, or a base revision",
+    tag="revisions",
+    status=201,
+    body=schemas.RevisionInput,
+    response=schemas.Revision,
+    errors=WRITE_ERRORS,
+    description="Send either `markdown`, or `sections` (with `base_revision_id` when the "
+    "sections keep their identity), or only `base_revision_id` (a new draft with the base's "
+    "sections).",
+)
+def create_revision(consultation_id: int, body: schemas.RevisionInput) -> ResponseReturnValue:
     db = get_session()
-    note = field(body, "note", str, required=False)
-    if "markdown" in body:
-        if "sections" in body:
+    note = body.note
+    if body.markdown is not None:
+        if body.sections is not None:
             raise Invalid(_("Bitte entweder „markdown“ oder „sections“ senden."), code="ambiguous")
-        revision = revision_service.create_from_markdown(
-            db, consultation_id, actor=api_user(), markdown=field(body, "markdown", str), note=note
+        revision = drafts.create_from_markdown(
+            db, consultation_id, actor=api_user(), markdown=body.markdown, note=note
         )
-    elif "sections" in body:
-        revision = revision_service.create_from_sections(
+    elif body.sections is not None:
+        revision = drafts.create_from_sections(
             db,
             consultation_id,
             actor=api_user(),
-            sections=field(body, "sections", list),
-            base_revision_id=field(body, "base_revision_id", int, required=False),
+            sections=[s.model_dump(exclude_unset=True) for s in body.sections],
+            base_revision_id=body.base_revision_id,
             note=note,
         )
-    elif "base_revision_id" in body:
-        base_id = field(body, "base_revision_id", int)
+    elif body.base_revision_id is not None:
+        base_id = body.base_revision_id
         base = db.get(Revision, base_id)
         if base is None or base.consultation_id != consultation_id:
             raise Invalid(
                 _("Die Ausgangsfassung gibt es in diesem Verfahren nicht."),
                 code="unknown_base_revision",
             )
-        revision = revision_service.copy_revision(db, base_id, actor=api_user(), note=note)
+        revision = drafts.copy_revision(db, base_id, actor=api_user(), note=note)
     else:
         raise Invalid(
             _("Erwartet wird „markdown“, „sections“ oder „base_revision_id“."),
@@ -194,49 +250,82 @@ def create_revision(consultation_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/revisions/<int:revision_id>")
+@operation(
+    "A revision with its sections in reading order",
+    tag="revisions",
+    response=schemas.Revision,
+    errors=(401, 404),
+)
 def get_revision(revision_id: int) -> ResponseReturnValue:
-    revision = revision_service.get_revision(get_session(), revision_id, actor=api_user())
+    revision = access.get_revision(get_session(), revision_id, actor=api_user())
     return revision_json(revision)
 
 
 @bp.put("/revisions/<int:revision_id>/sections")
-def replace_sections(revision_id: int) -> ResponseReturnValue:
-    body = json_body()
+@operation(
+    "Replace a draft's section list",
+    tag="revisions",
+    body=schemas.SectionsInput,
+    response=schemas.Revision,
+    errors=WRITE_ERRORS,
+)
+def replace_sections(revision_id: int, body: schemas.SectionsInput) -> ResponseReturnValue:
     kwargs: dict[str, Any] = {}
-    if "note" in body:
-        kwargs["note"] = field(body, "note", str, required=False)
-    revision = revision_service.replace_sections(
+    if "note" in body.model_fields_set:
+        kwargs["note"] = body.note
+    revision = draft_sections.replace_sections(
         get_session(),
         revision_id,
         actor=api_user(),
-        sections=field(body, "sections", list),
+        sections=[s.model_dump(exclude_unset=True) for s in body.sections],
         **kwargs,
     )
     return revision_json(revision)
 
 
 @bp.patch("/revisions/<int:revision_id>/sections/<int:section_id>")
-def update_section(revision_id: int, section_id: int) -> ResponseReturnValue:
-    body = json_body()
-    changes = {name: field(body, name, str) for name in ("title", "body", "key") if name in body}
-    placement = revision_service.update_section(
+@operation(
+    "Edit one section of a draft; 409 stale_version carries the current text",
+    tag="revisions",
+    body=schemas.SectionEdit,
+    response=schemas.Section,
+    errors=WRITE_ERRORS,
+)
+def update_section(
+    revision_id: int, section_id: int, body: schemas.SectionEdit
+) -> ResponseReturnValue:
+    given = body.model_dump(include={"title", "body", "key"}, exclude_none=True)
+    placement = draft_sections.update_section(
         get_session(),
         revision_id,
         section_id,
         actor=api_user(),
-        base_version_id=field(body, "base_version_id", int),
-        **changes,
+        base_version_id=body.base_version_id,
+        **given,
     )
     return placement_json(placement)
 
 
 @bp.post("/revisions/<int:revision_id>/publish")
+@operation(
+    "Publish (freeze) a draft",
+    tag="revisions",
+    response=schemas.Revision,
+    errors=(401, 403, 404, 409),
+)
 def publish(revision_id: int) -> ResponseReturnValue:
-    revision = revision_service.publish(get_session(), revision_id, actor=api_user())
+    revision = drafts.publish(get_session(), revision_id, actor=api_user())
     return revision_json(revision)
 
 
 @bp.get("/revisions/<int:revision_id>/diff")
+@operation(
+    "Word-level diff from revision `against` to this one",
+    tag="revisions",
+    response=schemas.Diff,
+    errors=(401, 404, 422),
+    query=(QueryParam("against", {"type": "integer"}, required=True),),
+)
 def diff(revision_id: int) -> ResponseReturnValue:
     comparison = diffs.compare_revisions(
         get_session(), revision_id, request.args.get("against"), actor=api_user()

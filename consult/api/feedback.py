@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
-from consult.api.base import api_user, bp, field, json_body
+from consult.api.base import api_user, bp
+from consult.api.registry import operation
 from consult.db import get_session, utcnow
 from consult.domain.textdiff import word_diff
-from consult.errors import Invalid
 from consult.models import Feedback, FeedbackKind, Reply, Round, WorkingGroup
+from consult.schemas import feedback as schemas
+from consult.schemas import rounds as round_schemas
+from consult.services import access, feedback_locations, feedback_views, working_groups
 from consult.services import feedback as service
 from consult.services import revisions as revision_service
 from consult.services import rounds as round_service
@@ -58,7 +60,7 @@ def _author(user_id: int, name: str, organisation: str | None) -> dict[str, Any]
     return {"id": user_id, "name": name, "organisation": organisation}
 
 
-def reply_json(answer: Reply | service.ReplyRow) -> dict[str, Any]:
+def reply_json(answer: Reply | feedback_views.ReplyRow) -> dict[str, Any]:
     return {
         "id": answer.id,
         "author": _author(
@@ -72,7 +74,9 @@ def reply_json(answer: Reply | service.ReplyRow) -> dict[str, Any]:
 
 
 def feedback_json(
-    item: service.AnyFeedback, location: service.Location | None, body: str | None = None
+    item: feedback_views.AnyFeedback,
+    location: feedback_locations.Location | None,
+    body: str | None = None,
 ) -> dict[str, Any]:
     """One comment or suggestion; ``location`` as located in the revision asked about."""
     anchor: dict[str, Any] | None = None
@@ -117,46 +121,74 @@ def feedback_json(
 
 def _created(item: Feedback) -> ResponseReturnValue:
     location = (
-        service.Location("exact", item.anchor_start, item.anchor_end, item.quote)
+        feedback_locations.Location("exact", item.anchor_start, item.anchor_end, item.quote)
         if item.has_anchor
         else None
     )
     return feedback_json(item, location), 201
 
 
+#: The errors of an operation that takes a body.
+WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 422)
+#: The errors of one that takes none.
+ACTION_ERRORS = (401, 403, 404, 409)
+
 # --- working groups ------------------------------------------------------------------
 
 
 @bp.get("/consultations/<int:consultation_id>/working-groups")
+@operation(
+    "Working groups",
+    tag="rounds",
+    response=round_schemas.WorkingGroupList,
+    errors=(401, 404),
+)
 def list_working_groups(consultation_id: int) -> ResponseReturnValue:
-    groups = round_service.list_working_groups(get_session(), consultation_id, actor=api_user())
+    groups = working_groups.list_working_groups(get_session(), consultation_id, actor=api_user())
     return {"working_groups": [working_group_json(g) for g in groups]}
 
 
 @bp.post("/consultations/<int:consultation_id>/working-groups")
-def create_working_group(consultation_id: int) -> ResponseReturnValue:
-    body = json_body()
-    group = round_service.create_working_group(
+@operation(
+    "Create a working group (editor)",
+    tag="rounds",
+    status=201,
+    body=round_schemas.WorkingGroupInput,
+    response=round_schemas.WorkingGroup,
+    errors=WRITE_ERRORS,
+)
+def create_working_group(
+    consultation_id: int, body: round_schemas.WorkingGroupInput
+) -> ResponseReturnValue:
+    group = working_groups.create_working_group(
         get_session(),
         consultation_id,
         actor=api_user(),
-        name=field(body, "name", str),
-        section_ids=field(body, "section_ids", list, required=False),
-        description=field(body, "description", str, required=False),
+        name=body.name,
+        section_ids=body.section_ids,
+        description=body.description,
     )
     return working_group_json(group), 201
 
 
 @bp.put("/working-groups/<int:group_id>")
-def update_working_group(group_id: int) -> ResponseReturnValue:
-    body = json_body()
-    group = round_service.update_working_group(
+@operation(
+    "Rename a working group, set its sections (editor)",
+    tag="rounds",
+    body=round_schemas.WorkingGroupInput,
+    response=round_schemas.WorkingGroup,
+    errors=WRITE_ERRORS,
+)
+def update_working_group(
+    group_id: int, body: round_schemas.WorkingGroupInput
+) -> ResponseReturnValue:
+    group = working_groups.update_working_group(
         get_session(),
         group_id,
         actor=api_user(),
-        name=field(body, "name", str),
-        section_ids=field(body, "section_ids", list, required=False, default=[]),
-        description=field(body, "description", str, required=False),
+        name=body.name,
+        section_ids=body.section_ids if body.section_ids is not None else [],
+        description=body.description,
     )
     return working_group_json(group)
 
@@ -165,49 +197,63 @@ def update_working_group(group_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/consultations/<int:consultation_id>/rounds")
+@operation(
+    "Rounds the caller may see", tag="rounds", response=round_schemas.RoundList, errors=(401, 404)
+)
 def list_rounds(consultation_id: int) -> ResponseReturnValue:
     items = round_service.list_rounds(get_session(), consultation_id, actor=api_user())
     return {"rounds": [round_json(r) for r in items]}
 
 
 @bp.post("/consultations/<int:consultation_id>/rounds")
-def create_round(consultation_id: int) -> ResponseReturnValue:
-    body = json_body()
+@operation(
+    "Open a round on a published revision; invitations are e-mailed",
+    tag="rounds",
+    status=201,
+    body=round_schemas.RoundInput,
+    response=round_schemas.Round,
+    errors=WRITE_ERRORS,
+)
+def create_round(consultation_id: int, body: round_schemas.RoundInput) -> ResponseReturnValue:
     round_ = round_service.create_round(
         get_session(),
         consultation_id,
         actor=api_user(),
-        revision_id=field(body, "revision_id", int),
-        title=field(body, "title", str),
-        opens_at=field(body, "opens_at", str),
-        closes_at=field(body, "closes_at", str),
-        working_group_ids=field(body, "working_group_ids", list, required=False),
-        municipalities=field(body, "municipalities", bool, required=False, default=False),
-        visibility=field(body, "visibility", str, required=False),
-        description=field(body, "description", str, required=False),
+        revision_id=body.revision_id,
+        title=body.title,
+        opens_at=body.opens_at,
+        closes_at=body.closes_at,
+        working_group_ids=body.working_group_ids,
+        municipalities=bool(body.municipalities),
+        visibility=body.visibility,
+        description=body.description,
     )
     return round_json(round_), 201
 
 
 @bp.get("/rounds/<int:round_id>")
+@operation("One round", tag="rounds", response=round_schemas.Round, errors=(401, 404))
 def get_round(round_id: int) -> ResponseReturnValue:
-    return round_json(round_service.get_round(get_session(), round_id, actor=api_user()))
+    return round_json(access.get_round(get_session(), round_id, actor=api_user()))
 
 
 @bp.post("/rounds/<int:round_id>/extend")
-def extend_round(round_id: int) -> ResponseReturnValue:
-    body = json_body()
+@operation(
+    "Extend the deadline; the reason is kept",
+    tag="rounds",
+    body=round_schemas.ExtendInput,
+    response=round_schemas.Round,
+    errors=WRITE_ERRORS,
+)
+def extend_round(round_id: int, body: round_schemas.ExtendInput) -> ResponseReturnValue:
     round_ = round_service.extend_round(
-        get_session(),
-        round_id,
-        actor=api_user(),
-        closes_at=field(body, "closes_at", str),
-        reason=field(body, "reason", str),
+        get_session(), round_id, actor=api_user(), closes_at=body.closes_at, reason=body.reason
     )
     return round_json(round_)
 
 
 @bp.post("/rounds/<int:round_id>/close")
+@operation("Close the round now", tag="rounds", response=round_schemas.Round, errors=ACTION_ERRORS)
 def close_round(round_id: int) -> ResponseReturnValue:
     return round_json(round_service.close_round(get_session(), round_id, actor=api_user()))
 
@@ -216,51 +262,72 @@ def close_round(round_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/revisions/<int:revision_id>/sections/<int:section_id>/comments")
-def create_comment(revision_id: int, section_id: int) -> ResponseReturnValue:
-    body = json_body()
-    if "anchor" not in body:
-        raise Invalid(
-            _("Das Feld „anchor“ fehlt (null für den ganzen Abschnitt)."), code="missing_field"
-        )
+@operation(
+    "Comment on a range (or anchor null: the whole section)",
+    tag="feedback",
+    status=201,
+    body=schemas.CommentInput,
+    response=schemas.Feedback,
+    errors=WRITE_ERRORS,
+)
+def create_comment(
+    revision_id: int, section_id: int, body: schemas.CommentInput
+) -> ResponseReturnValue:
     item = service.create_comment(
         get_session(),
         revision_id,
         section_id,
         actor=api_user(),
-        body=field(body, "body", str),
-        anchor=body["anchor"],
+        body=body.body,
+        anchor=body.anchor.model_dump() if body.anchor is not None else None,
     )
     return _created(item)
 
 
 @bp.post("/revisions/<int:revision_id>/sections/<int:section_id>/suggestions")
-def create_suggestion(revision_id: int, section_id: int) -> ResponseReturnValue:
-    body = json_body()
+@operation(
+    "Propose a replacement of a range (insertion: start == end)",
+    tag="feedback",
+    status=201,
+    body=schemas.SuggestionInput,
+    response=schemas.Feedback,
+    errors=WRITE_ERRORS,
+)
+def create_suggestion(
+    revision_id: int, section_id: int, body: schemas.SuggestionInput
+) -> ResponseReturnValue:
     item = service.create_suggestion(
         get_session(),
         revision_id,
         section_id,
         actor=api_user(),
-        anchor=field(body, "anchor", dict),
-        replacement=field(body, "replacement", str),
-        reason=field(body, "reason", str, required=False),
+        anchor=body.anchor.model_dump(),
+        replacement=body.replacement,
+        reason=body.reason,
     )
     return _created(item)
 
 
 @bp.post("/comments/<int:comment_id>/replies")
-def create_reply(comment_id: int) -> ResponseReturnValue:
-    body = json_body()
+@operation(
+    "Reply to a comment",
+    tag="feedback",
+    status=201,
+    body=schemas.TextInput,
+    response=schemas.Reply,
+    errors=WRITE_ERRORS,
+)
+def create_reply(comment_id: int, body: schemas.TextInput) -> ResponseReturnValue:
     db = get_session()
-    service.get_feedback(db, comment_id, actor=api_user(), kind=FeedbackKind.COMMENT)
-    answer = service.reply(db, comment_id, actor=api_user(), body=field(body, "body", str))
+    access.get_feedback(db, comment_id, actor=api_user(), kind=FeedbackKind.COMMENT)
+    answer = service.reply(db, comment_id, actor=api_user(), body=body.body)
     return reply_json(answer), 201
 
 
 def _one(feedback_id: int, kind: FeedbackKind) -> ResponseReturnValue:
-    item = service.get_feedback(get_session(), feedback_id, actor=api_user(), kind=kind)
+    item = access.get_feedback(get_session(), feedback_id, actor=api_user(), kind=kind)
     location = (
-        service.Location("exact", item.anchor_start, item.anchor_end, item.quote)
+        feedback_locations.Location("exact", item.anchor_start, item.anchor_end, item.quote)
         if item.has_anchor
         else None
     )
@@ -268,73 +335,111 @@ def _one(feedback_id: int, kind: FeedbackKind) -> ResponseReturnValue:
 
 
 @bp.get("/comments/<int:comment_id>")
+@operation("One comment", tag="feedback", response=schemas.Feedback, errors=(401, 403, 404))
 def get_comment(comment_id: int) -> ResponseReturnValue:
     return _one(comment_id, FeedbackKind.COMMENT)
 
 
 @bp.get("/suggestions/<int:suggestion_id>")
+@operation("One suggestion", tag="feedback", response=schemas.Feedback, errors=(401, 403, 404))
 def get_suggestion(suggestion_id: int) -> ResponseReturnValue:
     return _one(suggestion_id, FeedbackKind.SUGGESTION)
 
 
 @bp.patch("/comments/<int:comment_id>")
-def edit_comment(comment_id: int) -> ResponseReturnValue:
-    body = json_body()
+@operation(
+    "Edit one's comment (the old text is kept)",
+    tag="feedback",
+    body=schemas.TextInput,
+    response=schemas.Feedback,
+    errors=WRITE_ERRORS,
+)
+def edit_comment(comment_id: int, body: schemas.TextInput) -> ResponseReturnValue:
     db = get_session()
-    service.get_feedback(db, comment_id, actor=api_user(), kind=FeedbackKind.COMMENT)
-    service.edit(db, comment_id, actor=api_user(), body=field(body, "body", str))
+    access.get_feedback(db, comment_id, actor=api_user(), kind=FeedbackKind.COMMENT)
+    service.edit(db, comment_id, actor=api_user(), body=body.body)
     return _one(comment_id, FeedbackKind.COMMENT)
 
 
 @bp.patch("/suggestions/<int:suggestion_id>")
-def edit_suggestion(suggestion_id: int) -> ResponseReturnValue:
-    body = json_body()
+@operation(
+    "Edit one's suggestion (the old text is kept)",
+    tag="feedback",
+    body=schemas.SuggestionEdit,
+    response=schemas.Feedback,
+    errors=WRITE_ERRORS,
+)
+def edit_suggestion(suggestion_id: int, body: schemas.SuggestionEdit) -> ResponseReturnValue:
     db = get_session()
-    service.get_feedback(db, suggestion_id, actor=api_user(), kind=FeedbackKind.SUGGESTION)
+    access.get_feedback(db, suggestion_id, actor=api_user(), kind=FeedbackKind.SUGGESTION)
     changes: dict[str, Any] = {}
-    if "replacement" in body:
-        changes["replacement"] = field(body, "replacement", str)
-    if "reason" in body:
-        changes["body"] = field(body, "reason", str)
+    if body.replacement is not None:
+        changes["replacement"] = body.replacement
+    if body.reason is not None:
+        changes["body"] = body.reason
     service.edit(db, suggestion_id, actor=api_user(), **changes)
     return _one(suggestion_id, FeedbackKind.SUGGESTION)
 
 
 @bp.post("/comments/<int:comment_id>/withdraw")
+@operation(
+    "Withdraw one's comment", tag="feedback", response=schemas.Feedback, errors=ACTION_ERRORS
+)
 def withdraw_comment(comment_id: int) -> ResponseReturnValue:
     db = get_session()
-    service.get_feedback(db, comment_id, actor=api_user(), kind=FeedbackKind.COMMENT)
+    access.get_feedback(db, comment_id, actor=api_user(), kind=FeedbackKind.COMMENT)
     service.withdraw(db, comment_id, actor=api_user())
     return _one(comment_id, FeedbackKind.COMMENT)
 
 
 @bp.post("/suggestions/<int:suggestion_id>/withdraw")
+@operation(
+    "Withdraw one's suggestion", tag="feedback", response=schemas.Feedback, errors=ACTION_ERRORS
+)
 def withdraw_suggestion(suggestion_id: int) -> ResponseReturnValue:
     db = get_session()
-    service.get_feedback(db, suggestion_id, actor=api_user(), kind=FeedbackKind.SUGGESTION)
+    access.get_feedback(db, suggestion_id, actor=api_user(), kind=FeedbackKind.SUGGESTION)
     service.withdraw(db, suggestion_id, actor=api_user())
     return _one(suggestion_id, FeedbackKind.SUGGESTION)
 
 
 @bp.post("/comments/<int:comment_id>/resolve")
+@operation(
+    "Mark a comment thread resolved",
+    tag="feedback",
+    response=schemas.Feedback,
+    errors=ACTION_ERRORS,
+)
 def resolve_comment(comment_id: int) -> ResponseReturnValue:
     service.set_resolved(get_session(), comment_id, actor=api_user(), resolved=True)
     return _one(comment_id, FeedbackKind.COMMENT)
 
 
 @bp.post("/comments/<int:comment_id>/reopen")
+@operation(
+    "Reopen a resolved comment thread",
+    tag="feedback",
+    response=schemas.Feedback,
+    errors=ACTION_ERRORS,
+)
 def reopen_comment(comment_id: int) -> ResponseReturnValue:
     service.set_resolved(get_session(), comment_id, actor=api_user(), resolved=False)
     return _one(comment_id, FeedbackKind.COMMENT)
 
 
 @bp.get("/revisions/<int:revision_id>/feedback")
+@operation(
+    "Visible comments and suggestions, located in this revision",
+    tag="feedback",
+    response=schemas.FeedbackList,
+    errors=(401, 404),
+)
 def revision_feedback(revision_id: int) -> ResponseReturnValue:
     db = get_session()
-    revision = revision_service.get_revision(db, revision_id, actor=api_user())
+    revision = access.get_revision(db, revision_id, actor=api_user())
     placements = revision_service.outline(db, revision).placements
     bodies = {p.section_id: p.version.body for p in placements}
-    views = service.visible_feedback(db, revision, actor=api_user(), placements=placements)
+    views = feedback_views.visible_feedback(db, revision, actor=api_user(), placements=placements)
     comments: list[dict[str, Any]] = []
     suggestions: list[dict[str, Any]] = []
     for view in views:
@@ -346,11 +451,14 @@ def revision_feedback(revision_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/diff-preview")
-def diff_preview() -> ResponseReturnValue:
+@operation(
+    "Word-level ops from `old` to `new` (the live preview of the suggestion form)",
+    tag="feedback",
+    body=schemas.DiffPreviewInput,
+    response=schemas.DiffPreview,
+    errors=(400, 401, 413, 422),
+)
+def diff_preview(body: schemas.DiffPreviewInput) -> ResponseReturnValue:
     """Word-level ops from ``old`` to ``new`` (the live preview of the suggestion form)."""
-    body = json_body()
-    old = service.clean_text(
-        field(body, "old", str), "old", _("Der bisherige Text"), allow_empty=True
-    )
-    new = service.clean_text(field(body, "new", str), "new", _("Der neue Text"), allow_empty=True)
+    old, new = body.old, body.new
     return {"ops": [list(op) for op in word_diff(old, new)]}

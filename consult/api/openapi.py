@@ -1,944 +1,70 @@
-"""The OpenAPI 3.1 description of /api/v1, kept complete by tests/api/test_openapi.py."""
+"""The OpenAPI 3.1 description of /api/v1, generated from the operations' declarations.
+
+Every route of the API blueprint declares its operation (consult.api.registry): the
+request model it parses, the response model, the error statuses. The document is built
+from those declarations and the models' JSON schemas (pydantic), so that it says what
+the code accepts. tests/api/test_openapi.py checks that every route is described and
+tests/api/test_fuzz.py runs schemathesis against it.
+"""
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
+from flask import Flask, current_app, has_app_context
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from consult.api.base import bp
-from consult.models import OrganisationKind, Role
+from consult.api.registry import Operation, operation, operation_of
+from consult.db import MAX_ID
 
 JSON = "application/json"
-ROLES = [r.value for r in Role]
+REF = "#/components/schemas/{model}"
 
-
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def error_responses(*codes: int) -> dict[str, Any]:
-    texts = {
-        400: "Malformed request (bad JSON, wrong shape)",
-        401: "No or bad token",
-        403: "Not allowed",
-        404: "Unknown (or not visible to the caller)",
-        409: "Conflict with the current state",
-        413: "Body too large",
-        422: "Well-formed but invalid values",
-    }
-    return {
-        str(c): {"description": texts[c], "content": {JSON: {"schema": ref("Error")}}}
-        for c in codes
-    }
-
-
-def operation(
-    summary: str,
-    *,
-    ok: int = 200,
-    response: dict[str, Any] | None = None,
-    body: dict[str, Any] | None = None,
-    errors: tuple[int, ...] = (401, 403),
-    params: list[dict[str, Any]] | None = None,
-    tag: str = "",
-) -> dict[str, Any]:
-    op: dict[str, Any] = {
-        "summary": summary,
-        "tags": [tag] if tag else [],
-        "responses": {
-            str(ok): {
-                "description": "OK",
-                "content": {JSON: {"schema": response or {"type": "object"}}},
-            },
-            **error_responses(*errors),
-        },
-    }
-    if body is not None:
-        op["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
-    if params:
-        op["parameters"] = params
-    return op
-
-
-def nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    """An optional input that may also be sent as null, which means "not given"."""
-    result = dict(schema)
-    result["type"] = [schema["type"], "null"]
-    if "enum" in schema:
-        result["enum"] = [*schema["enum"], None]
-    return result
-
-
-def path_id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "fields": {
-                        "type": "object",
-                        "description": "Input name -> what is wrong with it (where known).",
-                        "additionalProperties": {"type": "string"},
-                    },
-                },
-            }
-        },
-    },
-    "Organisation": {
-        "type": "object",
-        "required": ["id", "name", "kind"],
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "kind": {"type": "string", "enum": [k.value for k in OrganisationKind]},
-            "is_active": {"type": "boolean"},
-        },
-    },
-    "OrganisationInput": {
-        "type": "object",
-        "required": ["name", "kind"],
-        "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 200},
-            "kind": {"type": "string", "enum": [k.value for k in OrganisationKind]},
-        },
-    },
-    "User": {
-        "type": "object",
-        "required": ["id", "email", "name"],
-        "properties": {
-            "id": {"type": "integer"},
-            "email": {"type": "string", "format": "email"},
-            "name": {"type": "string"},
-            "organisation_id": {"type": ["integer", "null"]},
-            "is_admin": {"type": "boolean"},
-            "is_active": {"type": "boolean"},
-            "created_at": {"type": "string", "format": "date-time"},
-            "invited": {"type": "boolean"},
-        },
-    },
-    "UserInput": {
-        "type": "object",
-        "required": ["email", "name"],
-        "properties": {
-            "email": {"type": "string", "format": "email"},
-            "name": {"type": "string", "minLength": 1, "maxLength": 200},
-            "organisation_id": {"type": ["integer", "null"]},
-            "password": nullable(
-                {
-                    "type": "string",
-                    "minLength": 10,
-                    "description": "Without a password an invitation e-mail is sent.",
-                }
-            ),
-            "is_admin": nullable({"type": "boolean"}),
-        },
-    },
+ERROR_TEXTS = {
+    400: "Malformed request (bad JSON, wrong shape, nested too deeply)",
+    401: "No or bad token",
+    403: "Not allowed",
+    404: "Unknown (or not visible to the caller)",
+    409: "Conflict with the current state",
+    413: "Body too large",
+    422: "Well-formed but invalid values (error.fields names the inputs at fault)",
 }
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-PATHS: dict[str, Any] = {
-    "/organisations": {
-        "get": operation(
-            "List organisations",
-            tag="accounts",
-            response={
-                "type": "object",
-                "properties": {"organisations": {"type": "array", "items": ref("Organisation")}},
-            },
-        ),
-        "post": operation(
-            "Create an organisation (admin)",
-            ok=201,
-            response=ref("Organisation"),
-            body=ref("OrganisationInput"),
-            errors=(400, 401, 403, 409, 413, 422),
-            tag="accounts",
-        ),
-    },
-    "/organisations/{organisation_id}": {
-        "get": operation(
-            "One organisation",
-            response=ref("Organisation"),
-            errors=(401, 403, 404),
-            params=[path_id("organisation_id")],
-            tag="accounts",
-        ),
-    },
-    "/users": {
-        "get": operation(
-            "List users (admin)",
-            tag="accounts",
-            response={
-                "type": "object",
-                "properties": {"users": {"type": "array", "items": ref("User")}},
-            },
-        ),
-        "post": operation(
-            "Create a user (admin); without password an invitation is sent",
-            ok=201,
-            response=ref("User"),
-            body=ref("UserInput"),
-            errors=(400, 401, 403, 409, 413, 422),
-            tag="accounts",
-        ),
-    },
-    "/users/{user_id}": {
-        "get": operation(
-            "One user (admin)",
-            response=ref("User"),
-            errors=(401, 403, 404),
-            params=[path_id("user_id")],
-            tag="accounts",
-        ),
-    },
-    "/me": {
-        "get": operation("The token's user", response=ref("User"), errors=(401,), tag="accounts")
-    },
-    "/openapi.json": {
-        "get": {
-            "summary": "This document",
-            "security": [],
-            "tags": ["meta"],
-            "responses": {
-                "200": {
-                    "description": "OpenAPI 3.1",
-                    "content": {JSON: {"schema": {"type": "object"}}},
-                }
-            },
-        },
-    },
-}
-
-SCHEMAS.update(
-    {
-        "Consultation": {
-            "type": "object",
-            "required": ["id", "title", "latest_revision_id"],
-            "properties": {
-                "id": {"type": "integer"},
-                "title": {"type": "string"},
-                "description": {"type": "string"},
-                "created_at": {"type": "string", "format": "date-time"},
-                "latest_revision_id": {"type": ["integer", "null"]},
-                "revisions": {"type": "array", "items": ref("RevisionSummary")},
-            },
-        },
-        "ConsultationInput": {
-            "type": "object",
-            "required": ["title"],
-            "properties": {
-                "title": {"type": "string", "minLength": 1, "maxLength": 300},
-                "description": nullable({"type": "string"}),
-            },
-        },
-        "Member": {
-            "type": "object",
-            "required": ["user_id", "role"],
-            "properties": {
-                "consultation_id": {"type": "integer"},
-                "user_id": {"type": "integer"},
-                "name": {"type": "string"},
-                "organisation": {"type": ["string", "null"]},
-                "role": {"type": "string", "enum": ROLES},
-                "working_group_ids": {"type": "array", "items": {"type": "integer"}},
-            },
-        },
-        "MemberInput": {
-            "type": "object",
-            "required": ["role"],
-            "properties": {
-                "role": {"type": "string", "enum": ROLES},
-                "working_group_ids": nullable({"type": "array", "items": {"type": "integer"}}),
-            },
-        },
-        "RevisionSummary": {
-            "type": "object",
-            "required": ["id", "consultation_id", "number", "status"],
-            "properties": {
-                "id": {"type": "integer"},
-                "consultation_id": {"type": "integer"},
-                "number": {"type": "integer"},
-                "status": {"type": "string", "enum": ["draft", "published", "superseded"]},
-                "note": {"type": "string"},
-                "author_id": {"type": ["integer", "null"]},
-                "base_revision_id": {"type": ["integer", "null"]},
-                "created_at": {"type": "string", "format": "date-time"},
-                "published_at": {"type": ["string", "null"], "format": "date-time"},
-                "compared_to_id": {"type": ["integer", "null"]},
-                "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-            },
-        },
-        "Section": {
-            "type": "object",
-            "required": [
-                "section_id",
-                "key",
-                "title",
-                "body",
-                "version_id",
-                "parent_id",
-                "position",
-            ],
-            "properties": {
-                "section_id": {"type": "integer"},
-                "key": {"type": "string"},
-                "title": {"type": "string"},
-                "body": {"type": "string"},
-                "version_id": {"type": "integer"},
-                "parent_id": {"type": ["integer", "null"]},
-                "position": {"type": "integer"},
-                "depth": {"type": "integer"},
-            },
-        },
-        "Revision": {
-            "allOf": [
-                ref("RevisionSummary"),
-                {
-                    "type": "object",
-                    "required": ["sections"],
-                    "properties": {"sections": {"type": "array", "items": ref("Section")}},
-                },
-            ]
-        },
-        "SectionInput": {
-            "type": "object",
-            "required": ["title"],
-            "properties": {
-                "section_id": nullable(
-                    {"type": "integer", "description": "keeps the identity; none: a new section"}
-                ),
-                "key": {"type": "string", "maxLength": 32},
-                "title": {"type": "string", "minLength": 1, "maxLength": 300},
-                "body": {"type": "string"},
-                "parent_key": {
-                    "type": ["string", "null"],
-                    "description": "defaults to the key without its last part",
-                },
-                "parent_section_id": {
-                    "type": ["integer", "null"],
-                    "description": "the parent by identity (wins over parent_key)",
-                },
-            },
-        },
-        "RevisionInput": {
-            "oneOf": [
-                {
-                    "type": "object",
-                    "required": ["markdown"],
-                    "properties": {
-                        "markdown": {"type": "string"},
-                        "note": nullable({"type": "string"}),
-                    },
-                },
-                {
-                    "type": "object",
-                    "required": ["sections"],
-                    "properties": {
-                        "base_revision_id": nullable({"type": "integer"}),
-                        "sections": {"type": "array", "items": ref("SectionInput")},
-                        "note": nullable({"type": "string"}),
-                    },
-                },
-                {
-                    "type": "object",
-                    "required": ["base_revision_id"],
-                    "description": "a new draft with the base's sections",
-                    "properties": {
-                        "base_revision_id": {"type": "integer"},
-                        "note": nullable({"type": "string"}),
-                    },
-                },
-            ]
-        },
-        "SectionsInput": {
-            "type": "object",
-            "required": ["sections"],
-            "properties": {
-                "sections": {"type": "array", "items": ref("SectionInput")},
-                "note": nullable({"type": "string"}),
-            },
-        },
-        "SectionEdit": {
-            "type": "object",
-            "required": ["base_version_id"],
-            "properties": {
-                "base_version_id": {
-                    "type": "integer",
-                    "description": "the version the edit started from",
-                },
-                "title": {"type": "string"},
-                "body": {"type": "string"},
-                "key": {"type": "string"},
-            },
-        },
-        "Ops": {
-            "type": "array",
-            "items": {
-                "type": "array",
-                "prefixItems": [
-                    {"type": "string", "enum": ["equal", "insert", "delete"]},
-                    {"type": "string"},
-                ],
-                "minItems": 2,
-                "maxItems": 2,
-            },
-        },
-        "Diff": {
-            "type": "object",
-            "required": ["sections"],
-            "properties": {
-                "revision_id": {"type": "integer"},
-                "against": {"type": "integer"},
-                "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "sections": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["section_id", "key", "title", "status", "ops"],
-                        "properties": {
-                            "section_id": {"type": "integer"},
-                            "key": {"type": "string"},
-                            "old_key": {"type": ["string", "null"]},
-                            "title": {"type": "string"},
-                            "status": {
-                                "type": "string",
-                                "enum": ["unchanged", "changed", "added", "removed", "moved"],
-                            },
-                            "moved": {"type": "boolean"},
-                            "old_version_id": {"type": ["integer", "null"]},
-                            "new_version_id": {"type": ["integer", "null"]},
-                            "title_ops": ref("Ops"),
-                            "ops": ref("Ops"),
-                        },
-                    },
-                },
-            },
-        },
-    }
-)
-
-PATHS.update(
-    {
-        "/consultations": {
-            "get": operation(
-                "Consultations the caller takes part in",
-                tag="consultations",
-                response={
-                    "type": "object",
-                    "properties": {
-                        "consultations": {"type": "array", "items": ref("Consultation")}
-                    },
-                },
-            ),
-            "post": operation(
-                "Create a consultation; the caller becomes its editor",
-                ok=201,
-                response=ref("Consultation"),
-                body=ref("ConsultationInput"),
-                errors=(400, 401, 403, 413, 422),
-                tag="consultations",
-            ),
-        },
-        "/consultations/{consultation_id}": {
-            "get": operation(
-                "One consultation with its revisions",
-                response=ref("Consultation"),
-                errors=(401, 404),
-                params=[path_id("consultation_id")],
-                tag="consultations",
-            ),
-        },
-        "/consultations/{consultation_id}/members": {
-            "get": operation(
-                "Members and their roles",
-                response={
-                    "type": "object",
-                    "properties": {"members": {"type": "array", "items": ref("Member")}},
-                },
-                errors=(401, 404),
-                params=[path_id("consultation_id")],
-                tag="consultations",
-            ),
-        },
-        "/consultations/{consultation_id}/members/{user_id}": {
-            "put": operation(
-                "Give a user a role (editor)",
-                response=ref("Member"),
-                body=ref("MemberInput"),
-                errors=(400, 401, 403, 404, 409, 422),
-                params=[path_id("consultation_id"), path_id("user_id")],
-                tag="consultations",
-            ),
-            "delete": {
-                **operation(
-                    "Remove a member (editor)",
-                    errors=(401, 403, 404, 409),
-                    params=[path_id("consultation_id"), path_id("user_id")],
-                    tag="consultations",
-                ),
-                "responses": {
-                    "204": {"description": "Removed"},
-                    **error_responses(401, 403, 404, 409),
-                },
-            },
-        },
-        "/consultations/{consultation_id}/revisions": {
-            "get": operation(
-                "Revisions with change counts against their base",
-                response={
-                    "type": "object",
-                    "properties": {"revisions": {"type": "array", "items": ref("RevisionSummary")}},
-                },
-                errors=(401, 404),
-                params=[path_id("consultation_id")],
-                tag="revisions",
-            ),
-            "post": operation(
-                "Create a draft revision from Markdown, a section list, or a base revision",
-                ok=201,
-                response=ref("Revision"),
-                body=ref("RevisionInput"),
-                errors=(400, 401, 403, 404, 409, 413, 422),
-                params=[path_id("consultation_id")],
-                tag="revisions",
-            ),
-        },
-        "/revisions/{revision_id}": {
-            "get": operation(
-                "A revision with its sections in reading order",
-                response=ref("Revision"),
-                errors=(401, 404),
-                params=[path_id("revision_id")],
-                tag="revisions",
-            ),
-        },
-        "/revisions/{revision_id}/sections": {
-            "put": operation(
-                "Replace a draft's section list",
-                response=ref("Revision"),
-                body=ref("SectionsInput"),
-                errors=(400, 401, 403, 404, 409, 413, 422),
-                params=[path_id("revision_id")],
-                tag="revisions",
-            ),
-        },
-        "/revisions/{revision_id}/sections/{section_id}": {
-            "patch": operation(
-                "Edit one section of a draft; 409 stale_version carries the current text",
-                response=ref("Section"),
-                body=ref("SectionEdit"),
-                errors=(400, 401, 403, 404, 409, 413, 422),
-                params=[path_id("revision_id"), path_id("section_id")],
-                tag="revisions",
-            ),
-        },
-        "/revisions/{revision_id}/publish": {
-            "post": operation(
-                "Publish (freeze) a draft",
-                response=ref("Revision"),
-                errors=(401, 403, 404, 409),
-                params=[path_id("revision_id")],
-                tag="revisions",
-            ),
-        },
-        "/revisions/{revision_id}/diff": {
-            "get": operation(
-                "Word-level diff from revision `against` to this one",
-                response=ref("Diff"),
-                errors=(401, 404, 422),
-                params=[
-                    path_id("revision_id"),
-                    {
-                        "name": "against",
-                        "in": "query",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    },
-                ],
-                tag="revisions",
-            ),
-        },
-    }
-)
-
-ANCHOR_IN = {
-    "type": ["object", "null"],
-    "required": ["start", "end", "quote"],
-    "description": "Code points into the section body of the revision; quote == body[start:end].",
-    "properties": {
-        "start": {"type": "integer", "minimum": 0},
-        "end": {"type": "integer", "minimum": 0},
-        "quote": {"type": "string"},
-    },
-}
-AUTHOR = {
+#: The shape of every error (API.md), the same for every operation.
+ERROR_SCHEMA = {
     "type": "object",
-    "required": ["id", "name", "organisation"],
+    "required": ["error"],
     "properties": {
-        "id": {"type": "integer"},
-        "name": {"type": "string"},
-        "organisation": {"type": ["string", "null"]},
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "description": "snake_case, stable: scripts may rely on it",
+                },
+                "message": {
+                    "type": "string",
+                    "description": "for people, in the language of the token's owner",
+                },
+                "fields": {
+                    "type": "object",
+                    "description": "Input name -> what is wrong with it (where known).",
+                    "additionalProperties": {"type": "string"},
+                },
+            },
+        }
     },
 }
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
-SCHEMAS.update(
-    {
-        "WorkingGroup": {
-            "type": "object",
-            "required": ["id", "name"],
-            "properties": {
-                "id": {"type": "integer"},
-                "consultation_id": {"type": "integer"},
-                "name": {"type": "string"},
-                "description": {"type": "string"},
-                "section_ids": {"type": "array", "items": {"type": "integer"}},
-                "member_ids": {"type": "array", "items": {"type": "integer"}},
-            },
-        },
-        "WorkingGroupInput": {
-            "type": "object",
-            "required": ["name"],
-            "properties": {
-                "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                "description": nullable({"type": "string"}),
-                "section_ids": nullable({"type": "array", "items": {"type": "integer"}}),
-            },
-        },
-        "Round": {
-            "type": "object",
-            "required": ["id", "revision_id", "title", "opens_at", "closes_at", "status"],
-            "properties": {
-                "id": {"type": "integer"},
-                "consultation_id": {"type": "integer"},
-                "revision_id": {"type": "integer"},
-                "title": {"type": "string"},
-                "description": {"type": "string"},
-                "opens_at": {"type": "string", "format": "date-time"},
-                "closes_at": {"type": "string", "format": "date-time"},
-                "closed_early_at": {"type": ["string", "null"], "format": "date-time"},
-                "status": {"type": "string", "enum": ["scheduled", "open", "closed"]},
-                "visibility": {"type": "string", "enum": ["editors", "group", "round"]},
-                "working_group_ids": {"type": "array", "items": {"type": "integer"}},
-                "municipalities": {"type": "boolean"},
-                "extensions": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "previous_closes_at": {"type": "string", "format": "date-time"},
-                            "closes_at": {"type": "string", "format": "date-time"},
-                            "reason": {"type": "string"},
-                            "created_at": {"type": "string", "format": "date-time"},
-                        },
-                    },
-                },
-            },
-        },
-        "RoundInput": {
-            "type": "object",
-            "required": ["revision_id", "title", "opens_at", "closes_at"],
-            "properties": {
-                "revision_id": {"type": "integer"},
-                "title": {"type": "string", "minLength": 1, "maxLength": 300},
-                "opens_at": {
-                    "type": "string",
-                    "format": "date-time",
-                    "description": "without offset: Europe/Berlin",
-                },
-                "closes_at": {"type": "string", "format": "date-time"},
-                "working_group_ids": nullable({"type": "array", "items": {"type": "integer"}}),
-                "municipalities": nullable({"type": "boolean"}),
-                "visibility": nullable({"type": "string", "enum": ["editors", "group", "round"]}),
-                "description": nullable({"type": "string"}),
-            },
-        },
-        "ExtendInput": {
-            "type": "object",
-            "required": ["closes_at", "reason"],
-            "properties": {
-                "closes_at": {"type": "string", "format": "date-time"},
-                "reason": {"type": "string", "minLength": 1},
-            },
-        },
-        "Reply": {
-            "type": "object",
-            "required": ["id", "author", "body"],
-            "properties": {
-                "id": {"type": "integer"},
-                "author": AUTHOR,
-                "body": {"type": "string"},
-                "created_at": {"type": "string", "format": "date-time"},
-            },
-        },
-        "Feedback": {
-            "type": "object",
-            "required": [
-                "id",
-                "section_id",
-                "author",
-                "body",
-                "status",
-                "origin_revision_id",
-                "anchor",
-            ],
-            "properties": {
-                "id": {"type": "integer"},
-                "kind": {"type": "string", "enum": ["comment", "suggestion"]},
-                "section_id": {"type": "integer"},
-                "round_id": {"type": "integer"},
-                "author": AUTHOR,
-                "body": {"type": "string"},
-                "status": {"type": "string"},
-                "origin_revision_id": {"type": "integer"},
-                "origin_anchor": {"type": ["object", "null"]},
-                "anchor": {
-                    "type": ["object", "null"],
-                    "properties": {
-                        "start": {"type": ["integer", "null"]},
-                        "end": {"type": ["integer", "null"]},
-                        "quote": {"type": ["string", "null"]},
-                        "state": {
-                            "type": "string",
-                            "enum": ["exact", "moved", "fuzzy", "orphaned"],
-                        },
-                    },
-                },
-                "replacement": {"type": ["string", "null"]},
-                "reason": {"type": "string"},
-                "replies": {"type": "array", "items": ref("Reply")},
-                "created_at": {"type": "string", "format": "date-time"},
-                "updated_at": {"type": ["string", "null"], "format": "date-time"},
-                "withdrawn": {"type": "boolean"},
-            },
-        },
-        "CommentInput": {
-            "type": "object",
-            "required": ["body", "anchor"],
-            "properties": {
-                "body": {"type": "string", "minLength": 1, "maxLength": 10000},
-                "anchor": ANCHOR_IN,
-            },
-        },
-        "SuggestionInput": {
-            "type": "object",
-            "required": ["anchor", "replacement"],
-            "properties": {
-                "anchor": {**ANCHOR_IN, "type": "object"},
-                "replacement": {"type": "string", "maxLength": 10000},
-                "reason": nullable({"type": "string", "maxLength": 10000}),
-            },
-        },
-        "TextInput": {
-            "type": "object",
-            "required": ["body"],
-            "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 10000}},
-        },
-        "SuggestionEdit": {
-            "type": "object",
-            "properties": {"replacement": {"type": "string"}, "reason": {"type": "string"}},
-        },
-        "FeedbackList": {
-            "type": "object",
-            "required": ["comments", "suggestions"],
-            "properties": {
-                "revision_id": {"type": "integer"},
-                "comments": {"type": "array", "items": ref("Feedback")},
-                "suggestions": {"type": "array", "items": ref("Feedback")},
-            },
-        },
-        "DiffPreviewInput": {
-            "type": "object",
-            "required": ["old", "new"],
-            "properties": {"old": {"type": "string"}, "new": {"type": "string"}},
-        },
-    }
-)
-
-_W = (400, 401, 403, 404, 409, 413, 422)
-
-
-def _feedback_op(
-    summary: str,
-    params: list[str],
-    *,
-    body: str | None = None,
-    ok: int = 200,
-    response: str = "Feedback",
-) -> dict[str, Any]:
-    return operation(
-        summary,
-        ok=ok,
-        response=ref(response),
-        body=ref(body) if body else None,
-        errors=_W if body else (401, 403, 404, 409),
-        params=[path_id(p) for p in params],
-        tag="feedback",
-    )
-
-
-PATHS.update(
-    {
-        "/consultations/{consultation_id}/working-groups": {
-            "get": operation(
-                "Working groups",
-                tag="rounds",
-                errors=(401, 404),
-                params=[path_id("consultation_id")],
-                response={
-                    "type": "object",
-                    "properties": {
-                        "working_groups": {"type": "array", "items": ref("WorkingGroup")}
-                    },
-                },
-            ),
-            "post": operation(
-                "Create a working group (editor)",
-                ok=201,
-                response=ref("WorkingGroup"),
-                body=ref("WorkingGroupInput"),
-                errors=_W,
-                params=[path_id("consultation_id")],
-                tag="rounds",
-            ),
-        },
-        "/working-groups/{group_id}": {
-            "put": operation(
-                "Rename a working group, set its sections (editor)",
-                response=ref("WorkingGroup"),
-                body=ref("WorkingGroupInput"),
-                errors=_W,
-                params=[path_id("group_id")],
-                tag="rounds",
-            ),
-        },
-        "/consultations/{consultation_id}/rounds": {
-            "get": operation(
-                "Rounds the caller may see",
-                tag="rounds",
-                errors=(401, 404),
-                params=[path_id("consultation_id")],
-                response={
-                    "type": "object",
-                    "properties": {"rounds": {"type": "array", "items": ref("Round")}},
-                },
-            ),
-            "post": operation(
-                "Open a round on a published revision; invitations are e-mailed",
-                ok=201,
-                response=ref("Round"),
-                body=ref("RoundInput"),
-                errors=_W,
-                params=[path_id("consultation_id")],
-                tag="rounds",
-            ),
-        },
-        "/rounds/{round_id}": {
-            "get": operation(
-                "One round",
-                response=ref("Round"),
-                errors=(401, 404),
-                params=[path_id("round_id")],
-                tag="rounds",
-            ),
-        },
-        "/rounds/{round_id}/extend": {
-            "post": operation(
-                "Extend the deadline; the reason is kept",
-                response=ref("Round"),
-                body=ref("ExtendInput"),
-                errors=_W,
-                params=[path_id("round_id")],
-                tag="rounds",
-            ),
-        },
-        "/rounds/{round_id}/close": {
-            "post": operation(
-                "Close the round now",
-                response=ref("Round"),
-                errors=(401, 403, 404, 409),
-                params=[path_id("round_id")],
-                tag="rounds",
-            ),
-        },
-        "/revisions/{revision_id}/sections/{section_id}/comments": {
-            "post": _feedback_op(
-                "Comment on a range (or anchor null: the whole section)",
-                ["revision_id", "section_id"],
-                body="CommentInput",
-                ok=201,
-            ),
-        },
-        "/revisions/{revision_id}/sections/{section_id}/suggestions": {
-            "post": _feedback_op(
-                "Propose a replacement of a range (insertion: start == end)",
-                ["revision_id", "section_id"],
-                body="SuggestionInput",
-                ok=201,
-            ),
-        },
-        "/revisions/{revision_id}/feedback": {
-            "get": operation(
-                "Visible comments and suggestions, located in this revision",
-                response=ref("FeedbackList"),
-                errors=(401, 404),
-                params=[path_id("revision_id")],
-                tag="feedback",
-            ),
-        },
-        "/comments/{comment_id}": {
-            "get": _feedback_op("One comment", ["comment_id"]),
-            "patch": _feedback_op(
-                "Edit one's comment (the old text is kept)", ["comment_id"], body="TextInput"
-            ),
-        },
-        "/comments/{comment_id}/replies": {
-            "post": _feedback_op(
-                "Reply to a comment", ["comment_id"], body="TextInput", ok=201, response="Reply"
-            ),
-        },
-        "/comments/{comment_id}/withdraw": {
-            "post": _feedback_op("Withdraw one's comment", ["comment_id"]),
-        },
-        "/comments/{comment_id}/resolve": {
-            "post": _feedback_op("Mark a comment thread resolved", ["comment_id"]),
-        },
-        "/comments/{comment_id}/reopen": {
-            "post": _feedback_op("Reopen a resolved comment thread", ["comment_id"]),
-        },
-        "/suggestions/{suggestion_id}": {
-            "get": _feedback_op("One suggestion", ["suggestion_id"]),
-            "patch": _feedback_op(
-                "Edit one's suggestion (the old text is kept)",
-                ["suggestion_id"],
-                body="SuggestionEdit",
-            ),
-        },
-        "/suggestions/{suggestion_id}/withdraw": {
-            "post": _feedback_op("Withdraw one's suggestion", ["suggestion_id"]),
-        },
-        "/diff-preview": {
-            "post": operation(
-                "Word-level ops from old to new (live preview)",
-                body=ref("DiffPreviewInput"),
-                response={"type": "object", "properties": {"ops": ref("Ops")}},
-                errors=(400, 401, 413, 422),
-                tag="feedback",
-            ),
-        },
-    }
-)
-
-
-#: Every write takes these: a retry with the same key gets the first answer again.
+#: Every write takes it: a retry with the same key gets the first answer again.
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -955,48 +81,166 @@ BUSY = {
     "description": "The database was busy; nothing was stored. Try again after Retry-After "
     "seconds.",
     "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-    "content": {JSON: {"schema": ref("Error")}},
+    "content": {JSON: {"schema": ERROR_REF}},
 }
-WRITES = ("post", "put", "patch", "delete")
 
 
-def _with_write_conventions(paths: dict[str, Any]) -> dict[str, Any]:
-    """Each write operation with the Idempotency-Key header and the 503 answer."""
-    result: dict[str, Any] = {}
-    for path, item in paths.items():
-        result[path] = dict(item)
-        for method in WRITES:
-            if method not in item:
-                continue
-            op = dict(item[method])
-            op["parameters"] = [*op.get("parameters", []), IDEMPOTENCY_KEY]
-            responses = dict(op["responses"])
-            responses.setdefault("422", error_responses(422)["422"])
-            responses["503"] = BUSY
-            op["responses"] = responses
-            result[path][method] = op
-    return result
+class Document(BaseModel):
+    """This document (OpenAPI 3.1)."""
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
 
 
-def document() -> dict[str, Any]:
+_PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    """``/api/v1/revisions/<int:revision_id>`` -> ``/revisions/{revision_id}`` and its
+    path parameters (ids: integers the id columns can hold)."""
+    parameters = []
+    for converter, name in _PARAMETER.findall(rule):
+        schema: dict[str, Any] = {"type": "string"}
+        if converter == "int":
+            schema = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    path = _PARAMETER.sub(lambda m: "{" + m.group(2) + "}", rule)
+    return path.removeprefix(bp.url_prefix or ""), parameters
+
+
+def _schema_refs(
+    operations: list[Operation],
+) -> tuple[dict[str, Any], dict[tuple[type[BaseModel], str], dict[str, Any]]]:
+    """The components' schemas of every model the operations use, and a reference to each
+    (a request model as it validates, a response model as it serialises)."""
+    wanted: list[tuple[type[BaseModel], Any]] = []
+    for op in operations:
+        if op.body is not None:
+            wanted.append((op.body, "validation"))
+        if op.response is not None:
+            wanted.append((op.response, "serialization"))
+    unique = list(dict.fromkeys(wanted))
+    refs, definitions = models_json_schema(unique, ref_template=REF)
+    found: dict[tuple[type[BaseModel], str], dict[str, Any]] = {}
+    for (model, mode), reference in refs.items():
+        found[(model, mode)] = reference  # type: ignore[index]
+    return definitions.get("$defs", {}), found
+
+
+def _responses(
+    op: Operation, method: str, refs: dict[tuple[type[BaseModel], str], dict[str, Any]]
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    if op.status == 204:
+        responses["204"] = {"description": "Done (no content)"}
+    else:
+        schema = refs[(op.response, "serialization")] if op.response else {"type": "object"}
+        responses[str(op.status)] = {"description": "OK", "content": {JSON: {"schema": schema}}}
+    errors = set(op.errors)
+    if method in WRITES:
+        errors.add(422)  # also an Idempotency-Key that is too long or reused
+    for status in sorted(errors):
+        responses[str(status)] = {
+            "description": ERROR_TEXTS[status],
+            "content": {JSON: {"schema": ERROR_REF}},
+        }
+    if method in WRITES:
+        responses["503"] = BUSY
+    return responses
+
+
+def build_document() -> dict[str, Any]:
+    """The document for the current app's API routes."""
+    entries: list[tuple[str, str, Operation, list[dict[str, Any]]]] = []
+    for rule in current_app.url_map.iter_rules():
+        if not rule.endpoint.startswith(f"{bp.name}."):
+            continue
+        op = operation_of(current_app.view_functions[rule.endpoint])
+        if op is None:
+            raise LookupError(f"{rule.rule} declares no operation (consult.api.registry)")
+        path, parameters = _path(rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            entries.append((path, method, op, parameters))
+    schemas, refs = _schema_refs([op for _, _, op, _ in entries])
+    schemas["Error"] = ERROR_SCHEMA
+    paths: dict[str, Any] = {}
+    for path, method, op, parameters in sorted(entries, key=lambda e: (e[0], e[1])):
+        spec: dict[str, Any] = {
+            "summary": op.summary,
+            "tags": [op.tag],
+            "operationId": f"{method.lower()}_{path.strip('/').replace('/', '_')}".replace("{", "")
+            .replace("}", "")
+            .replace("-", "_"),
+            "responses": _responses(op, method, refs),
+        }
+        if op.description:
+            spec["description"] = op.description
+        params = [
+            *parameters,
+            *(
+                {
+                    "name": q.name,
+                    "in": "query",
+                    "required": q.required,
+                    "schema": q.schema,
+                    **({"description": q.description} if q.description else {}),
+                }
+                for q in op.query
+            ),
+        ]
+        if method in WRITES:
+            params.append(IDEMPOTENCY_KEY)
+        if params:
+            spec["parameters"] = params
+        if op.body is not None:
+            spec["requestBody"] = {
+                "required": True,
+                "content": {JSON: {"schema": refs[(op.body, "validation")]}},
+            }
+        if op.public:
+            spec["security"] = []
+        paths.setdefault(path, {})[method.lower()] = spec
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "consult API",
             "version": "1",
             "description": "Consultations on concept drafts. Contract: API.md. Errors: "
-            '{"error": {"code", "message"}}.',
+            '{"error": {"code", "message", "fields"?}}.',
         },
-        "servers": [{"url": "/api/v1"}],
+        "servers": [{"url": bp.url_prefix}],
         "security": [{"bearer": []}],
-        "paths": _with_write_conventions(PATHS),
+        "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
 
 
+@functools.cache
+def _cached(app_id: int) -> dict[str, Any]:
+    return build_document()
+
+
+@functools.cache
+def _standalone() -> dict[str, Any]:
+    app = Flask(__name__)
+    app.register_blueprint(bp)
+    with app.app_context():
+        return build_document()
+
+
+def document() -> dict[str, Any]:
+    """The document (built once per app: the routes do not change while it runs); outside
+    an app, from the API's routes alone (for tools and tests that load it first)."""
+    if not has_app_context():
+        return _standalone()
+    return _cached(id(current_app._get_current_object()))  # type: ignore[attr-defined]
+
+
 @bp.get("/openapi.json")
+@operation("This document", tag="meta", response=Document, errors=(), public=True)
 def openapi() -> ResponseReturnValue:
     return document()

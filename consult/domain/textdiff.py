@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import html
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -544,22 +543,3 @@ def similarity(a: str, b: str) -> float:
     else:
         distance = levenshtein(word_diff(a, b))
     return max(0.0, 1.0 - distance / longest)
-
-
-def render_ops_html(ops: Iterable[Op]) -> str:
-    """Render ops as HTML: each text escaped first, then wrapped in ``<ins>`` or ``<del>``.
-
-    Equal text is escaped and left unwrapped. Raises ValueError for an unknown kind.
-    """
-    parts: list[str] = []
-    for kind, text in ops:
-        escaped = html.escape(text)
-        if kind == EQUAL:
-            parts.append(escaped)
-        elif kind == INSERT:
-            parts.append(f"<ins>{escaped}</ins>")
-        elif kind == DELETE:
-            parts.append(f"<del>{escaped}</del>")
-        else:
-            raise ValueError(f"unknown diff op {kind!r}")
-    return "".join(parts)

@@ -9,12 +9,13 @@ from sqlalchemy.orm import Session, joinedload
 from consult.domain.textnorm import normalize_text
 from consult.errors import Conflict, Invalid, NotFound
 from consult.models import Consultation, Membership, Role, User
-from consult.services import permissions
+from consult.services import access, permissions, working_groups
 from consult.services.locks import lock
 
 
 def list_for_user(session: Session, *, actor: object) -> list[tuple[Consultation, str | None]]:
-    """The consultations the actor may see, each with the actor's role (None for admins)."""
+    """The consultations the actor may see, each with the actor's role (None for admins).
+    Raises nothing."""
     if not isinstance(actor, User) or not actor.is_active:
         return []
     if permissions.is_admin(actor):
@@ -38,14 +39,6 @@ def list_for_user(session: Session, *, actor: object) -> list[tuple[Consultation
 
 TITLE_MAX = 300
 DESCRIPTION_MAX = 20_000
-
-
-def get_consultation(session: Session, consultation_id: int, *, actor: object) -> Consultation:
-    """A consultation the actor may see; NotFound otherwise."""
-    consultation = session.get(Consultation, consultation_id)
-    if consultation is None or not permissions.can_view_consultation(session, actor, consultation):
-        raise NotFound(_("Dieses Beteiligungsverfahren gibt es nicht."))
-    return consultation
 
 
 def _clean_title(title: object) -> str:
@@ -107,7 +100,8 @@ def create_consultation(
 def update_consultation(
     session: Session, consultation_id: int, *, actor: object, title: object, description: object
 ) -> Consultation:
-    consultation = get_consultation(session, consultation_id, actor=actor)
+    """Change a consultation's title and description. Raises NotFound, NotPermitted, Invalid."""
+    consultation = access.get_consultation(session, consultation_id, actor=actor)
     permissions.require(permissions.can_edit_consultation(session, actor, consultation))
     consultation.title = _clean_title(title)
     consultation.description = _clean_description(description)
@@ -116,7 +110,9 @@ def update_consultation(
 
 
 def list_members(session: Session, consultation_id: int, *, actor: object) -> list[Membership]:
-    consultation = get_consultation(session, consultation_id, actor=actor)
+    """The memberships of a consultation, their users and organisations loaded.
+    Raises NotFound when the actor may not see the consultation."""
+    consultation = access.get_consultation(session, consultation_id, actor=actor)
     return list(
         session.scalars(
             select(Membership)
@@ -130,7 +126,7 @@ def list_members(session: Session, consultation_id: int, *, actor: object) -> li
 def member_users(session: Session, consultation_id: int, *, actor: object) -> list[User]:
     """The active members of a consultation by name, their organisations loaded (one
     query). Raises NotFound when the actor may not see the consultation."""
-    consultation = get_consultation(session, consultation_id, actor=actor)
+    consultation = access.get_consultation(session, consultation_id, actor=actor)
     return list(
         session.scalars(
             select(User)
@@ -145,7 +141,7 @@ def member_users(session: Session, consultation_id: int, *, actor: object) -> li
 def users_to_add(session: Session, consultation_id: int, *, actor: object) -> list[User]:
     """Every active user by name, organisations loaded (one query): whom the members page
     offers. Raises NotFound when the actor may not see the consultation."""
-    get_consultation(session, consultation_id, actor=actor)
+    access.get_consultation(session, consultation_id, actor=actor)
     return list(
         session.scalars(
             select(User)
@@ -157,6 +153,7 @@ def users_to_add(session: Session, consultation_id: int, *, actor: object) -> li
 
 
 def parse_role(role: object) -> Role:
+    """The Role named by ``role``. Raises Invalid (an unknown role)."""
     try:
         return Role(str(role))
     except ValueError:
@@ -179,7 +176,7 @@ def set_member(
 ) -> Membership:
     """Give a user a role in the consultation (or change it). Raises NotPermitted,
     NotFound, Invalid, Conflict (an editor removing the last editor)."""
-    consultation = get_consultation(session, consultation_id, actor=actor)
+    consultation = access.get_consultation(session, consultation_id, actor=actor)
     permissions.require(
         permissions.can_manage_members(session, actor, consultation),
         _("Nur die Redaktion verwaltet die Beteiligten."),
@@ -207,9 +204,7 @@ def set_member(
         _ensure_other_editor(session, consultation.id, user.id)
     if working_group_ids is not None:
         # Checked (and written) before the role, so a bad id changes nothing.
-        from consult.services.rounds import set_user_groups
-
-        set_user_groups(session, consultation, user, working_group_ids)
+        working_groups.set_user_groups(session, consultation, user, working_group_ids)
     if membership is None:
         membership = Membership(
             consultation_id=consultation.id, user_id=user.id, role=new_role.value
@@ -236,7 +231,9 @@ def _ensure_other_editor(session: Session, consultation_id: int, user_id: int) -
 
 
 def remove_member(session: Session, consultation_id: int, user_id: int, *, actor: object) -> None:
-    consultation = get_consultation(session, consultation_id, actor=actor)
+    """Take a person out of a consultation. Raises NotFound (the consultation; not a member),
+    NotPermitted, Conflict (the last editor)."""
+    consultation = access.get_consultation(session, consultation_id, actor=actor)
     permissions.require(permissions.can_manage_members(session, actor, consultation))
     lock(session, consultation)
     membership = session.scalar(

@@ -31,6 +31,7 @@ from consult.domain.textdiff import DELETE, DIFF_ALGORITHM, EQUAL, INSERT, Op, w
 from consult.errors import Invalid
 from consult.models import Placement, Revision, SectionDiff, SectionVersion
 from consult.models.revisions import RevisionChange
+from consult.services import access
 from consult.services import revisions as revision_service
 
 
@@ -142,7 +143,8 @@ def _ops_for_pairs(
 
 
 def compare(session: Session, revision: Revision, other: Revision) -> RevisionComparison:
-    """Diff ``other`` -> ``revision`` (both already permission-checked, same consultation)."""
+    """Diff ``other`` -> ``revision`` (both already permission-checked, same consultation).
+    Raises nothing."""
     placed, versions = _outlines(session, [revision.id, other.id])
     changes = compare_outlines(placed[other.id], placed[revision.id])
     pairs = {
@@ -181,7 +183,7 @@ def compare_revisions(
     session: Session, revision_id: int, against_id: object, *, actor: object
 ) -> RevisionComparison:
     """The diff ``against`` -> ``revision`` for the actor. Raises NotFound or Invalid."""
-    revision = revision_service.get_revision(session, revision_id, actor=actor)
+    revision = access.get_revision(session, revision_id, actor=actor)
     if against_id is None or against_id == "":
         raise Invalid(
             _("Bitte eine Vergleichsfassung angeben (?against=…)."), code="missing_against"
@@ -192,7 +194,7 @@ def compare_revisions(
         raise Invalid(
             _("„against“ muss die Nummer einer Fassung sein."), code="invalid_against"
         ) from None
-    other = revision_service.get_revision(session, other_id, actor=actor)
+    other = access.get_revision(session, other_id, actor=actor)
     if other.consultation_id != revision.consultation_id:
         raise Invalid(
             _("Die Vergleichsfassung gehört zu einem anderen Verfahren."), code="invalid_against"
@@ -233,7 +235,7 @@ def store_changes(session: Session, revision: Revision) -> None:
     """Count once what a revision being published changed, for the history: its
     sections, and the changes against each revision the history may compare it with
     (its base, and the revision numbered one less). Published revisions never change,
-    so neither do the counts. Called by ``revisions.publish``; raises nothing."""
+    so neither do the counts. Called by ``drafts.publish``; raises nothing."""
     previous_id = session.scalar(
         select(Revision.id).where(
             Revision.consultation_id == revision.consultation_id,
@@ -260,9 +262,7 @@ def history(session: Session, consultation_id: int, *, actor: object) -> list[Hi
     At most three queries after the permission checks, whatever the number of revisions.
     Raises NotFound when the actor may not see the consultation.
     """
-    from consult.services.consultations import get_consultation
-
-    consultation = get_consultation(session, consultation_id, actor=actor)
+    consultation = access.get_consultation(session, consultation_id, actor=actor)
     revisions = revision_service.list_revisions(session, consultation, actor=actor)
     by_id = {r.id: r for r in revisions}
     by_number = {r.number: r for r in revisions}

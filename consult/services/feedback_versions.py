@@ -9,7 +9,7 @@ organisation (services.accounts calls :func:`bump_for_person` and
 under :func:`current`'s key, read with one query per request, and loads again only when
 the version moved; every worker sees the same column, so none keeps showing the old
 state. (Who may see which feedback is not part of it: visibility is decided per
-request over the cached rows, see services.feedback.visible_rows.)
+request over the cached rows, see services.feedback_views.visible_rows.)
 
 The key also holds the consultation's ``created_at``: a consultation id used again (a
 deleted one's, or in tests rolled back) starts at version 0 once more, but not at the
@@ -43,7 +43,7 @@ class VersionKey:
 
 def bump(session: Session, consultation_id: int) -> None:
     """Move the consultation's feedback version (call after a write that changes what its
-    feedback shows, in the same transaction)."""
+    feedback shows, in the same transaction). Raises nothing."""
     session.execute(
         update(Consultation)
         .where(Consultation.id == consultation_id)
@@ -55,13 +55,13 @@ def bump(session: Session, consultation_id: int) -> None:
 
 def bump_for_person(session: Session, user_id: int) -> None:
     """Move the versions of the consultations where the user wrote feedback or replies
-    (their name is shown there)."""
+    (their name is shown there). Raises nothing."""
     _bump_where(session, Feedback.author_id == user_id, Reply.author_id == user_id)
 
 
 def bump_for_organisation(session: Session, organisation_id: int) -> None:
     """Move the versions of the consultations with feedback or replies written for the
-    organisation (its name is shown there)."""
+    organisation (its name is shown there). Raises nothing."""
     _bump_where(
         session,
         Feedback.organisation_id == organisation_id,
@@ -100,7 +100,8 @@ def _note_change(session: Session, consultation_id: int) -> None:
 
 def current(session: Session, consultation_id: int) -> VersionKey | None:
     """The key of the consultation's feedback as it is now (one query); None if this
-    transaction changed it (then nothing read in it may be cached) or it does not exist."""
+    transaction changed it (then nothing read in it may be cached) or it does not exist.
+    Raises nothing."""
     row = session.execute(
         select(Consultation.created_at, Consultation.feedback_version).where(
             Consultation.id == consultation_id

@@ -23,7 +23,8 @@ Row = TypeVar("Row", bound=Base)
 
 def lock(session: Session, row: Row) -> Row:
     """Lock ``row`` until the transaction ends and reload its columns from the database
-    (what another writer committed meanwhile). Returns the same object."""
+    (what another writer committed meanwhile). Returns the same object.
+    Raises nothing; waits while another transaction holds the lock."""
     model = type(row)
     mapper = inspect(model)
     condition = [
@@ -47,6 +48,6 @@ def lock_name(session: Session, name: str) -> None:
     For checks with no row to lock: two admins creating "Caritas" and "caritas" at once
     both find no such name. PostgreSQL: a transaction-level advisory lock; SQLite: the
     write transaction already excludes every other writer.
-    """
+    Raises nothing; waits while another transaction holds the lock."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(func.hashtext(name))))

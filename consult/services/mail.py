@@ -19,7 +19,7 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any, Protocol
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -39,17 +39,17 @@ CHARSET = "utf-8"
 
 
 def settings() -> Settings:
+    """The app's settings (mail backend, base URL, token lifetimes); needs an app context.
+    Raises nothing."""
     configured: Settings = current_app.extensions["consult_settings"]
     return configured
 
 
 def queue(session: Session, to: str, subject: str, body: str) -> OutboxMessage:
-    """Put one message into the outbox (delivered after the request commits)."""
+    """Put one message into the outbox (delivered after the request commits). Raises nothing."""
     message = OutboxMessage(to_address=to, subject=subject[:300], body_text=body)
     session.add(message)
     session.flush()
-    from flask import g, has_request_context
-
     if has_request_context():
         g.mail_queued = True
     return message
@@ -57,7 +57,8 @@ def queue(session: Session, to: str, subject: str, body: str) -> OutboxMessage:
 
 def queue_template(session: Session, user: User, name: str, **context: Any) -> OutboxMessage:
     """Render ``templates/mail/<name>.txt`` (first line = subject) for ``user`` and
-    queue it to them: in the language they chose, not the sender's."""
+    queue it to them: in the language they chose, not the sender's.
+    Raises jinja2's TemplateNotFound for an unknown ``name`` (a programming error)."""
     context.setdefault("base_url", settings().base_url)
     language = user.locale if user.locale in LOCALES else "de"
     with force_locale(LOCALES[language]):
@@ -67,6 +68,7 @@ def queue_template(session: Session, user: User, name: str, **context: Any) -> O
 
 
 def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
+    """The e-mail of an outbox row, sent from ``sender``. Raises nothing."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = row.to_address
@@ -117,6 +119,8 @@ class SmtpBackend:
 
 
 def backend_for(cfg: Settings) -> Backend:
+    """The delivery backend that ``CONSULT_MAIL_BACKEND`` names.
+    Raises ValueError for an unknown one."""
     if cfg.mail_backend == "smtp":
         return SmtpBackend(cfg)
     if cfg.mail_backend == "file":
@@ -127,7 +131,7 @@ def backend_for(cfg: Settings) -> Backend:
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """Pause before the next attempt: 1, 2, 4, ... minutes, at most 4 hours."""
+    """Pause before the next attempt: 1, 2, 4, ... minutes, at most 4 hours. Raises nothing."""
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 240))
 
 
@@ -192,7 +196,7 @@ def deliver_due(
     dies between sending and marking it (then it is sent again after CLAIM_LEASE).
     ``source`` is the database, or a session whose pending messages should be sent
     (it is flushed; its transaction is not committed).
-    """
+    Raises nothing: a message that fails stays queued for a later attempt."""
     if isinstance(source, Session):
         source.flush()
         database: Database = source.info["database"]

@@ -329,3 +329,10 @@ def can_give_feedback(session: Session, user: Any, round_: Any) -> bool:
 def can_moderate_feedback(session: Session, user: Any, consultation: Consultation) -> bool:
     """Resolve, reopen and answer any feedback at any time."""
     return can_edit_consultation(session, user, consultation)
+
+
+def can_edit_feedback(user: Any, feedback: Any) -> bool:
+    """Edit or withdraw a comment or suggestion: its author only, not the colleagues who
+    see it, the editors or the admins (whether the round and the item are still open is
+    checked by the services: 409)."""
+    return isinstance(user, User) and user.is_active and feedback.author_id == user.id

@@ -5,18 +5,18 @@ from __future__ import annotations
 from flask import Flask
 
 from consult.web import filters
+from consult.web.admin import bp as admin_bp
+from consult.web.auth import bp as auth_bp
+from consult.web.consultations import bp as consultations_bp
+from consult.web.feedback import bp as feedback_bp
+from consult.web.main import bp as main_bp
+from consult.web.profile import bp as profile_bp
+from consult.web.revisions import bp as revisions_bp
+from consult.web.rounds import bp as rounds_bp
 
 
 def init_app(app: Flask) -> None:
-    from consult.web.admin import bp as admin_bp
-    from consult.web.auth import bp as auth_bp
-    from consult.web.consultations import bp as consultations_bp
-    from consult.web.feedback import bp as feedback_bp
-    from consult.web.main import bp as main_bp
-    from consult.web.profile import bp as profile_bp
-    from consult.web.revisions import bp as revisions_bp
-    from consult.web.rounds import bp as rounds_bp
-
+    """Register the template filters and the HTML blueprints."""
     filters.init_app(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)

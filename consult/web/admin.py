@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from consult.db import get_session
 from consult.errors import ServiceError
-from consult.services import accounts, permissions
+from consult.services import access, accounts, permissions
 from consult.web.forms import OrganisationForm, UserForm, options
 from consult.web.util import form_error, render_form
 
@@ -50,7 +50,7 @@ def organisations() -> ResponseReturnValue:
 @bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
 def edit_organisation(organisation_id: int) -> ResponseReturnValue:
     db = get_session()
-    org = accounts.get_organisation(db, organisation_id, actor=current_user)
+    org = access.get_organisation(db, organisation_id, actor=current_user)
     form = OrganisationForm(obj=org)
     if form.validate_on_submit():
         try:
@@ -103,7 +103,7 @@ def new_user() -> ResponseReturnValue:
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def edit_user(user_id: int) -> ResponseReturnValue:
     db = get_session()
-    user = accounts.get_user(db, user_id, actor=current_user)
+    user = access.get_user(db, user_id, actor=current_user)
     form = UserForm(obj=user)
     form.organisation_id.choices = _organisation_choices()
     if not form.is_submitted():
@@ -132,7 +132,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
 
 @bp.route("/users/<int:user_id>/invite", methods=["POST"])
 def reinvite(user_id: int) -> ResponseReturnValue:
-    user = accounts.get_user(get_session(), user_id, actor=current_user)
+    user = access.get_user(get_session(), user_id, actor=current_user)
     accounts.reinvite_user(get_session(), user.id, actor=current_user)
     flash(_("Neue Einladung an %(email)s verschickt.", email=user.email), "success")
     return redirect(url_for("admin.users"))

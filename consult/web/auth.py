@@ -78,9 +78,19 @@ def login() -> ResponseReturnValue:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
-    logout_user()
+    user = current_user._get_current_object()
+    if isinstance(user, User):
+        # A new session nonce: copies of this session's cookies (and the person's other
+        # sessions, as after a password change) no longer log anyone in.
+        accounts.end_sessions(get_session(), actor=user)
+    # Empty the session first: logout_user() leaves the marker that makes Flask-Login
+    # delete the "remember me" cookie on this response.
     session.clear()
-    flash(_("Sie haben sich abgemeldet."), "info")
+    logout_user()
+    flash(
+        _("Sie haben sich abgemeldet. Auch Ihre Sitzungen auf anderen Geräten sind beendet."),
+        "info",
+    )
     return redirect(url_for("auth.login"))
 
 

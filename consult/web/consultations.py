@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from consult.db import get_session
+from consult.db import get_session, parse_number
 from consult.errors import Invalid, ServiceError
 from consult.models import Role
+from consult.services import access, diffs, drafts, imports, permissions, section_input
 from consult.services import consultations as service
-from consult.services import diffs, imports, permissions
 from consult.services import revisions as revision_service
 from consult.web.forms import ConsultationForm, ImportForm, MemberForm, options
 from consult.web.util import form_error, render_form
@@ -52,7 +52,7 @@ def create() -> ResponseReturnValue:
 @bp.route("/<int:consultation_id>")
 def show(consultation_id: int) -> ResponseReturnValue:
     db = get_session()
-    consultation = service.get_consultation(db, consultation_id, actor=current_user)
+    consultation = access.get_consultation(db, consultation_id, actor=current_user)
     history = diffs.history(db, consultation.id, actor=current_user)
     return render_form(
         "consultations/show.html",
@@ -68,7 +68,7 @@ def show(consultation_id: int) -> ResponseReturnValue:
 @bp.route("/<int:consultation_id>/edit", methods=["GET", "POST"])
 def edit(consultation_id: int) -> ResponseReturnValue:
     db = get_session()
-    consultation = service.get_consultation(db, consultation_id, actor=current_user)
+    consultation = access.get_consultation(db, consultation_id, actor=current_user)
     permissions.require(permissions.can_edit_consultation(db, current_user, consultation))
     form = ConsultationForm(obj=consultation)
     if form.validate_on_submit():
@@ -92,7 +92,7 @@ def edit(consultation_id: int) -> ResponseReturnValue:
 @bp.route("/<int:consultation_id>/history")
 def history(consultation_id: int) -> ResponseReturnValue:
     db = get_session()
-    consultation = service.get_consultation(db, consultation_id, actor=current_user)
+    consultation = access.get_consultation(db, consultation_id, actor=current_user)
     entries = diffs.history(db, consultation.id, actor=current_user)
     return render_form("consultations/history.html", consultation=consultation, history=entries)
 
@@ -100,7 +100,7 @@ def history(consultation_id: int) -> ResponseReturnValue:
 @bp.route("/<int:consultation_id>/members", methods=["GET", "POST"])
 def members(consultation_id: int) -> ResponseReturnValue:
     db = get_session()
-    consultation = service.get_consultation(db, consultation_id, actor=current_user)
+    consultation = access.get_consultation(db, consultation_id, actor=current_user)
     can_manage = permissions.can_manage_members(db, current_user, consultation)
     form = MemberForm()
     users = service.users_to_add(db, consultation.id, actor=current_user)
@@ -112,7 +112,7 @@ def members(consultation_id: int) -> ResponseReturnValue:
                 service.set_member(
                     db,
                     consultation.id,
-                    int(form.user_id.data),
+                    parse_number(form.user_id.data) or 0,
                     actor=current_user,
                     role=form.role.data,
                 )
@@ -145,7 +145,7 @@ def remove_member(consultation_id: int, user_id: int) -> ResponseReturnValue:
 def import_draft(consultation_id: int) -> ResponseReturnValue:
     """Import Markdown, a DOCX or pasted text: preview the sections, then save a draft."""
     db = get_session()
-    consultation = service.get_consultation(db, consultation_id, actor=current_user)
+    consultation = access.get_consultation(db, consultation_id, actor=current_user)
     permissions.require(permissions.can_edit_consultation(db, current_user, consultation))
     form = ImportForm()
     preview = None
@@ -164,7 +164,7 @@ def import_draft(consultation_id: int) -> ResponseReturnValue:
                 )
             pasted = form.source.data == "paste"
             if request.form.get("action") == "save":
-                revision = revision_service.create_from_markdown(
+                revision = drafts.create_from_markdown(
                     db,
                     consultation.id,
                     actor=current_user,
@@ -181,8 +181,8 @@ def import_draft(consultation_id: int) -> ResponseReturnValue:
                     "success",
                 )
                 return redirect(url_for("revisions.edit", revision_id=revision.id))
-            parsed = revision_service.parse_import(text, pasted=pasted)
-            items = revision_service.items_from_parsed(db, consultation, parsed)
+            parsed = section_input.parse_import(text, pasted=pasted)
+            items = section_input.items_from_parsed(db, consultation, parsed)
             preview = list(zip(parsed, items, strict=True))
         except ServiceError as exc:
             form_error(form, exc)

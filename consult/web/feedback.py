@@ -11,10 +11,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from consult.db import get_session
+from consult.db import get_session, parse_number
 from consult.domain.outline import sentences
 from consult.errors import Invalid, ServiceError
 from consult.models import Feedback
+from consult.services import access, permissions
 from consult.services import feedback as service
 from consult.services import revisions as revision_service
 from consult.services import rounds as round_service
@@ -35,8 +36,8 @@ def _back(revision_id: int, feedback_id: int | None = None) -> str:
 
 def _reading_revision(feedback: Feedback) -> int:
     """The revision the user came from (form field or query), else the feedback's own."""
-    value = request.values.get("revision_id", "")
-    return int(value) if value.isdigit() else feedback.revision_id
+    chosen = parse_number(request.values.get("revision_id"))
+    return chosen if chosen is not None else feedback.revision_id
 
 
 def _sentence_choices(body: str) -> list[Any]:
@@ -50,13 +51,14 @@ def _sentence_choices(body: str) -> list[Any]:
 
 def _anchor_from_form(form: FeedbackForm, body: str) -> tuple[object, str | None]:
     """(anchor dict or None, quote typed by hand or None) from the form's fields."""
-    start, end = form.start.data or "", form.end.data or ""
-    if start.isdigit() and end.isdigit():
-        return {"start": int(start), "end": int(end), "quote": form.selected.data or ""}, None
+    start, end = parse_number(form.start.data), parse_number(form.end.data)
+    if start is not None and end is not None:
+        return {"start": start, "end": end, "quote": form.selected.data or ""}, None
     if form.sentence.data:
-        a, _sep, b = form.sentence.data.partition(":")
-        if a.isdigit() and b.isdigit():
-            return {"start": int(a), "end": int(b), "quote": body[int(a) : int(b)]}, None
+        first, _sep, last = form.sentence.data.partition(":")
+        a, b = parse_number(first), parse_number(last)
+        if a is not None and b is not None:
+            return {"start": a, "end": b, "quote": body[a:b]}, None
         raise Invalid(
             _("Bitte einen Satz aus der Liste wählen."), fields={"sentence": _("Ungültig.")}
         )
@@ -69,7 +71,7 @@ def _anchor_from_form(form: FeedbackForm, body: str) -> tuple[object, str | None
 )
 def give(revision_id: int, section_id: int) -> ResponseReturnValue:
     db = get_session()
-    revision = revision_service.get_revision(db, revision_id, actor=current_user)
+    revision = access.get_revision(db, revision_id, actor=current_user)
     placement = next(
         (
             p
@@ -141,7 +143,7 @@ def reply(feedback_id: int) -> ResponseReturnValue:
     """The reply form: a page of its own without JavaScript; the reading view's
     "Antworten" link opens the same form inline with it (static/js/reply.js)."""
     db = get_session()
-    item = service.get_feedback(db, feedback_id, actor=current_user)
+    item = access.get_feedback(db, feedback_id, actor=current_user)
     back = _reading_revision(item)
     form = ReplyForm()
     if form.validate_on_submit():
@@ -189,7 +191,12 @@ def withdraw(feedback_id: int) -> ResponseReturnValue:
 @bp.route("/feedback/<int:feedback_id>/edit", methods=["GET", "POST"])
 def edit(feedback_id: int) -> ResponseReturnValue:
     db = get_session()
-    item = service.get_feedback(db, feedback_id, actor=current_user)
+    item = access.get_feedback(db, feedback_id, actor=current_user)
+    # Only the author gets the form (colleagues, editors and admins could not save it).
+    permissions.require(
+        permissions.can_edit_feedback(current_user, item),
+        _("Nur die Verfasserin oder der Verfasser kann einen Beitrag bearbeiten."),
+    )
     form = EditFeedbackForm(obj=item)
     status = 200
     if form.validate_on_submit():

@@ -10,10 +10,12 @@ from flask import Flask
 from flask_babel import format_datetime, format_timedelta
 from markupsafe import Markup, escape
 
+from consult.db import utcnow
 from consult.domain.outline import group_blocks
 from consult.domain.textdiff import DELETE, EQUAL, INSERT, Op
 from consult.idempotency import once_field
 from consult.sanitize import render_plain_text
+from consult.web.forms import KIND_LABELS
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -27,8 +29,6 @@ def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
 
 def time_left(until: datetime, now: datetime | None = None) -> str:
     """ "3 Tage" until the given moment, in the interface language."""
-    from consult.db import utcnow
-
     delta = until - (now or utcnow())
     return str(format_timedelta(delta, granularity="minute", threshold=1.1))
 
@@ -51,8 +51,6 @@ def ops_html(ops: Iterable[Op], side: str = "both") -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    from consult.web.forms import KIND_LABELS
-
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["ops_html"] = ops_html
     app.jinja_env.filters["time_left"] = time_left

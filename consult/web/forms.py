@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,9 +24,31 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, StopValidation
 
+from consult.domain import textrules
 from consult.models import OrganisationKind
+
+
+class Rule:
+    """A form field under the text rules of consult.domain.textrules (the same table the
+    API's request models use): the field's data becomes the text as stored; a refusal
+    is the field's error. Whether it may be empty is for DataRequired/Optional to say."""
+
+    def __init__(self, rule: textrules.TextRule) -> None:
+        self.rule = replace(rule, required=False)
+        self.field_flags = {"maxlength": rule.max_length}
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if not isinstance(field.data, str):
+            return
+        try:
+            field.data = textrules.check_text(field.data, self.rule)
+        except textrules.TextRuleError as exc:
+            values = {
+                k: format_decimal(v) if isinstance(v, int) else v for k, v in exc.params.items()
+            }
+            raise StopValidation(_(exc.template, **values)) from None
 
 
 def options(pairs: Iterable[tuple[object, object]]) -> list[Any]:
@@ -45,19 +70,19 @@ KIND_LABELS = {
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Passwort"), validators=[DataRequired(), Length(max=256)])
+    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Rule(textrules.EMAIL)])
+    password = PasswordField(_l("Passwort"), validators=[DataRequired(), Rule(textrules.PASSWORD)])
     remember = BooleanField(_l("Angemeldet bleiben"))
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Rule(textrules.EMAIL)])
 
 
 class SetPasswordForm(FlaskForm):
     password = PasswordField(
         _l("Neues Passwort"),
-        validators=[DataRequired(), Length(min=10, max=256)],
+        validators=[DataRequired(), Length(min=10), Rule(textrules.PASSWORD)],
         description=_l("Mindestens 10 Zeichen."),
     )
     confirm = PasswordField(
@@ -70,11 +95,13 @@ class SetPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(SetPasswordForm):
-    current_password = PasswordField(_l("Bisheriges Passwort"), validators=[DataRequired()])
+    current_password = PasswordField(
+        _l("Bisheriges Passwort"), validators=[DataRequired(), Rule(textrules.PASSWORD)]
+    )
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Rule(textrules.NAME)])
     locale = SelectField(
         _l("Sprache"),
         choices=options([("", _l("Standard (Deutsch)")), ("de", "Deutsch"), ("en", "English")]),
@@ -89,13 +116,13 @@ class ProfileForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField(
         _l("Bezeichnung"),
-        validators=[DataRequired(), Length(max=100)],
+        validators=[DataRequired(), Rule(textrules.TOKEN_NAME)],
         description=_l("Wofür Sie das Token verwenden, z. B. „Ratsinformationssystem“."),
     )
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Rule(textrules.NAME)])
     kind = SelectField(
         _l("Art"), choices=options((k.value, label) for k, label in KIND_LABELS.items())
     )
@@ -103,18 +130,18 @@ class OrganisationForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Rule(textrules.NAME)])
+    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Rule(textrules.EMAIL)])
     organisation_id = SelectField(_l("Organisation"), coerce=str, validators=[Optional()])
     is_admin = BooleanField(_l("Verwaltungsrechte (Administration)"))
     is_active = BooleanField(_l("Aktiv"), default=True)
 
 
 class ConsultationForm(FlaskForm):
-    title = StringField(_l("Titel"), validators=[DataRequired(), Length(max=300)])
+    title = StringField(_l("Titel"), validators=[DataRequired(), Rule(textrules.TITLE)])
     description = TextAreaField(
         _l("Beschreibung"),
-        validators=[Optional(), Length(max=20000)],
+        validators=[Optional(), Rule(textrules.DESCRIPTION)],
         description=_l("Worum es geht, wer beteiligt ist, bis wann."),
     )
 
@@ -132,7 +159,7 @@ class ImportForm(FlaskForm):
     )
     text = TextAreaField(
         _l("Text des Entwurfs"),
-        validators=[Optional()],
+        validators=[Optional(), Rule(textrules.MARKDOWN)],
         description=_l(
             "Jede Überschrift beginnt einen Abschnitt; "
             "eine führende Nummer wird zur Abschnittsnummer."
@@ -142,7 +169,7 @@ class ImportForm(FlaskForm):
         _l("Oder Word-Datei (DOCX)"),
         description=_l("Überschriften-Formatvorlagen beginnen Abschnitte."),
     )
-    note = StringField(_l("Notiz zur Fassung"), validators=[Optional(), Length(max=2000)])
+    note = StringField(_l("Notiz zur Fassung"), validators=[Optional(), Rule(textrules.NOTE)])
 
 
 class MemberForm(FlaskForm):
@@ -163,13 +190,13 @@ class MemberForm(FlaskForm):
 class SectionForm(FlaskForm):
     key = StringField(
         _l("Nummer"),
-        validators=[Optional(), Length(max=32)],
+        validators=[Optional(), Rule(textrules.SECTION_KEY)],
         description=_l("z. B. „3.2“; leer für einen Abschnitt ohne Nummer."),
     )
-    title = StringField(_l("Überschrift"), validators=[DataRequired(), Length(max=300)])
+    title = StringField(_l("Überschrift"), validators=[DataRequired(), Rule(textrules.TITLE)])
     body = TextAreaField(
         _l("Text"),
-        validators=[Optional()],
+        validators=[Optional(), Rule(textrules.SECTION_BODY)],
         description=_l(
             "Absätze durch eine Leerzeile trennen; Zeilen mit „- “ oder „1. “ sind Listenpunkte."
         ),
@@ -178,18 +205,20 @@ class SectionForm(FlaskForm):
 
 
 class NewSectionForm(FlaskForm):
-    key = StringField(_l("Nummer"), validators=[Optional(), Length(max=32)])
-    title = StringField(_l("Überschrift"), validators=[DataRequired(), Length(max=300)])
+    key = StringField(_l("Nummer"), validators=[Optional(), Rule(textrules.SECTION_KEY)])
+    title = StringField(_l("Überschrift"), validators=[DataRequired(), Rule(textrules.TITLE)])
     position = SelectField(_l("Position"))
 
 
 class NoteForm(FlaskForm):
-    note = TextAreaField(_l("Notiz zur Fassung"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Notiz zur Fassung"), validators=[Optional(), Rule(textrules.NOTE)])
 
 
 class WorkingGroupForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Beschreibung"), validators=[Optional(), Length(max=5000)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Rule(textrules.NAME)])
+    description = TextAreaField(
+        _l("Beschreibung"), validators=[Optional(), Rule(textrules.GROUP_DESCRIPTION)]
+    )
     section_ids = SelectMultipleField(
         _l("Abschnitte, um die sich der Arbeitskreis besonders kümmert"),
         coerce=int,
@@ -199,7 +228,7 @@ class WorkingGroupForm(FlaskForm):
 
 
 class RoundForm(FlaskForm):
-    title = StringField(_l("Titel der Runde"), validators=[DataRequired(), Length(max=300)])
+    title = StringField(_l("Titel der Runde"), validators=[DataRequired(), Rule(textrules.TITLE)])
     revision_id = SelectField(_l("Fassung"), coerce=int)
     opens_at = DateTimeLocalField(
         _l("Beginn"),
@@ -228,7 +257,8 @@ class RoundForm(FlaskForm):
         ),
     )
     description = TextAreaField(
-        _l("Hinweise für die Beteiligten"), validators=[Optional(), Length(max=10000)]
+        _l("Hinweise für die Beteiligten"),
+        validators=[Optional(), Rule(textrules.ROUND_DESCRIPTION)],
     )
 
 
@@ -241,7 +271,7 @@ class ExtendRoundForm(FlaskForm):
     )
     reason = TextAreaField(
         _l("Begründung"),
-        validators=[DataRequired(), Length(max=2000)],
+        validators=[DataRequired(), Rule(textrules.REASON)],
         description=_l("Die Begründung wird bei der Runde angezeigt."),
     )
 
@@ -257,27 +287,29 @@ class FeedbackForm(FlaskForm):
     sentence = SelectField(_l("Satz wählen"), validators=[Optional()])
     quote = TextAreaField(
         _l("Oder Textstelle zitieren"),
-        validators=[Optional(), Length(max=10000)],
+        validators=[Optional(), Rule(textrules.QUOTE)],
         description=_l("Leer lassen, um den ganzen Abschnitt zu kommentieren."),
     )
-    body = TextAreaField(_l("Kommentar"), validators=[Optional(), Length(max=10000)])
+    body = TextAreaField(_l("Kommentar"), validators=[Optional(), Rule(textrules.COMMENT)])
     replacement = TextAreaField(
         _l("Neuer Text"),
-        validators=[Optional(), Length(max=10000)],
+        validators=[Optional(), Rule(textrules.REPLACEMENT)],
         description=_l("Leer lassen, um die Textstelle zu streichen."),
     )
-    reason = TextAreaField(_l("Begründung"), validators=[Optional(), Length(max=10000)])
+    reason = TextAreaField(_l("Begründung"), validators=[Optional(), Rule(textrules.COMMENT)])
     start = HiddenField()
     end = HiddenField()
     selected = HiddenField()
 
 
 class ReplyForm(FlaskForm):
-    body = TextAreaField(_l("Antwort"), validators=[DataRequired(), Length(max=10000)])
+    body = TextAreaField(_l("Antwort"), validators=[DataRequired(), Rule(textrules.COMMENT)])
 
 
 class EditFeedbackForm(FlaskForm):
     body = TextAreaField(
-        _l("Kommentar bzw. Begründung"), validators=[Optional(), Length(max=10000)]
+        _l("Kommentar bzw. Begründung"), validators=[Optional(), Rule(textrules.COMMENT)]
     )
-    replacement = TextAreaField(_l("Neuer Text"), validators=[Optional(), Length(max=10000)])
+    replacement = TextAreaField(
+        _l("Neuer Text"), validators=[Optional(), Rule(textrules.REPLACEMENT)]
+    )

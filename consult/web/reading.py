@@ -10,10 +10,11 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from consult.cache import LRUCache
+from consult.db import parse_number
 from consult.domain.highlight import Mark, pieces
 from consult.domain.outline import Block, group_blocks
 from consult.models import Placement
-from consult.services.feedback import AnyFeedback, FeedbackView
+from consult.services.feedback_views import AnyFeedback, FeedbackView
 
 
 @dataclass
@@ -27,8 +28,7 @@ class Filters:
     @classmethod
     def from_args(cls, args: MultiDict[str, str]) -> Filters:
         def number(name: str) -> int | None:
-            value = args.get(name, "")
-            return int(value) if value.isdigit() else None
+            return parse_number(args.get(name))
 
         return cls(
             mine=args.get("mine") == "1",

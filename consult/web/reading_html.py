@@ -15,7 +15,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from consult.services.feedback import FeedbackView
+from consult.services.feedback_views import FeedbackView
 from consult.web.reading import SectionModel
 
 #: Deepest indentation the stylesheet distinguishes.

@@ -10,7 +10,7 @@ of everything it shows:
   statuses; it moves with every write that changes them, in every worker's view;
 - the revision and, for a draft, its outline (a published revision never changes);
 - the ids of the feedback this reader may see and of what the filters let through:
-  visibility is decided per request (services.feedback.visible_rows), so a reader
+  visibility is decided per request (services.feedback_views.visible_rows), so a reader
   never gets a page made for someone who may see more;
 - the renderers' context: language, moderation rights, the open round, URLs.
 
@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from consult.cache import LRUCache
 from consult.models import Placement, Revision
-from consult.services import feedback as feedback_service
+from consult.services import feedback_views
 from consult.services import revisions as revision_service
 from consult.services.permissions import FeedbackViewer
 from consult.web.reading import Filters, build_sections
@@ -121,7 +121,7 @@ _PAGES: LRUCache[tuple[object, ...], FeedbackPart] = LRUCache(
 def feedback_part(
     session: Session,
     revision: Revision,
-    visible: feedback_service.VisibleRows,
+    visible: feedback_views.VisibleRows,
     filters: Filters,
     viewer: FeedbackViewer,
     sections: SectionRenderer,
@@ -162,7 +162,7 @@ def feedback_part(
             return reader(cached)
     if placements is None:
         placements = revision_service.outline(session, revision).placements
-    views = feedback_service.located_views(session, visible.rows, placements)
+    views = feedback_views.located_views(session, visible.rows, placements)
     models, gone = build_sections(placements, views, filters, viewer.user_id, viewer.groups_by_user)
     document = sections.sections(models, threads.join_for_page)
     if gone:

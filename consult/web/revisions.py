@@ -11,11 +11,18 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consult.db import get_session, utcnow
+from consult.db import get_session, parse_number, utcnow
 from consult.errors import Conflict, ServiceError
 from consult.models import Placement, Revision
-from consult.services import diffs, permissions
-from consult.services import feedback as feedback_service
+from consult.services import (
+    access,
+    diffs,
+    draft_sections,
+    drafts,
+    feedback_views,
+    permissions,
+    working_groups,
+)
 from consult.services import revisions as service
 from consult.services import rounds as round_service
 from consult.web import reading_page
@@ -31,7 +38,7 @@ DIFF_VIEWS = ("overview", "inline", "synopsis")
 
 
 def _readable(revision_id: int) -> Revision:
-    return service.get_revision(get_session(), revision_id, actor=current_user)
+    return access.get_revision(get_session(), revision_id, actor=current_user)
 
 
 @bp.route("/<int:revision_id>")
@@ -39,7 +46,7 @@ def read(revision_id: int) -> ResponseReturnValue:
     db = get_session()
     revision = _readable(revision_id)
     viewer = permissions.feedback_viewer(db, current_user, revision.consultation)
-    visible = feedback_service.visible_rows(db, revision.consultation, viewer)
+    visible = feedback_views.visible_rows(db, revision.consultation, viewer)
     filters = Filters.from_args(request.args)
     rounds_here = [
         r
@@ -82,7 +89,7 @@ def read(revision_id: int) -> ResponseReturnValue:
         rounds_here=rounds_here,
         open_round=open_round,
         now=now,
-        groups=round_service.list_working_groups(db, revision.consultation_id, actor=current_user),
+        groups=working_groups.list_working_groups(db, revision.consultation_id, actor=current_user),
         organisations=part.organisations,
     )
     return reading_page.page_response(html, part)
@@ -91,7 +98,7 @@ def read(revision_id: int) -> ResponseReturnValue:
 @bp.route("/<int:revision_id>/edit")
 def edit(revision_id: int) -> ResponseReturnValue:
     db = get_session()
-    revision = service.editable_revision(db, revision_id, actor=current_user)
+    revision = access.editable_revision(db, revision_id, actor=current_user)
     placements = service.outline(db, revision).placements
     add_form = NewSectionForm()
     add_form.position.choices = _position_choices(placements)
@@ -116,7 +123,7 @@ def _position_choices(placements: Sequence[Placement]) -> list[Any]:
 @bp.route("/<int:revision_id>/sections/<int:section_id>/edit", methods=["GET", "POST"])
 def edit_section(revision_id: int, section_id: int) -> ResponseReturnValue:
     db = get_session()
-    revision = service.editable_revision(db, revision_id, actor=current_user)
+    revision = access.editable_revision(db, revision_id, actor=current_user)
     placement = next(
         (p for p in service.outline(db, revision).placements if p.section_id == section_id), None
     )
@@ -132,8 +139,8 @@ def edit_section(revision_id: int, section_id: int) -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         try:
-            base_id = int(form.base_version_id.data or 0)
-            service.update_section(
+            base_id = parse_number(form.base_version_id.data) or 0
+            draft_sections.update_section(
                 db,
                 revision.id,
                 section_id,
@@ -170,7 +177,7 @@ def edit_section(revision_id: int, section_id: int) -> ResponseReturnValue:
 @bp.route("/<int:revision_id>/sections", methods=["POST"])
 def add_section(revision_id: int) -> ResponseReturnValue:
     db = get_session()
-    revision = service.editable_revision(db, revision_id, actor=current_user)
+    revision = access.editable_revision(db, revision_id, actor=current_user)
     form = NewSectionForm()
     form.position.choices = _position_choices(service.outline(db, revision).placements)
     if not form.validate_on_submit():
@@ -178,13 +185,13 @@ def add_section(revision_id: int) -> ResponseReturnValue:
             flash(f"{getattr(form, name).label.text}: {' '.join(errors)}", "error")
         return redirect(url_for("revisions.edit", revision_id=revision.id)), 303
     where, _sep, ref = (form.position.data or "end").partition(":")
-    placement = service.add_section(
+    placement = draft_sections.add_section(
         db,
         revision.id,
         actor=current_user,
         title=form.title.data,
         key=form.key.data or "",
-        after_section_id=int(ref) if ref else None,
+        after_section_id=parse_number(ref),
         as_child=where == "child",
     )
     flash(_("Abschnitt angelegt. Schreiben Sie jetzt seinen Text."), "success")
@@ -195,14 +202,14 @@ def add_section(revision_id: int) -> ResponseReturnValue:
 
 @bp.route("/<int:revision_id>/sections/<int:section_id>/delete", methods=["POST"])
 def delete_section(revision_id: int, section_id: int) -> ResponseReturnValue:
-    service.delete_section(get_session(), revision_id, section_id, actor=current_user)
+    draft_sections.delete_section(get_session(), revision_id, section_id, actor=current_user)
     flash(_("Abschnitt gelöscht."), "success")
     return redirect(url_for("revisions.edit", revision_id=revision_id))
 
 
 @bp.route("/<int:revision_id>/sections/<int:section_id>/move", methods=["POST"])
 def move_section(revision_id: int, section_id: int) -> ResponseReturnValue:
-    service.move_section(
+    draft_sections.move_section(
         get_session(),
         revision_id,
         section_id,
@@ -214,7 +221,7 @@ def move_section(revision_id: int, section_id: int) -> ResponseReturnValue:
 
 @bp.route("/<int:revision_id>/renumber", methods=["POST"])
 def renumber(revision_id: int) -> ResponseReturnValue:
-    service.renumber_sections(get_session(), revision_id, actor=current_user)
+    draft_sections.renumber_sections(get_session(), revision_id, actor=current_user)
     flash(_("Die Abschnitte sind neu nummeriert."), "success")
     return redirect(url_for("revisions.edit", revision_id=revision_id))
 
@@ -225,14 +232,14 @@ def update_note(revision_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("Die Notiz ist zu lang."), "error")
         return redirect(url_for("revisions.edit", revision_id=revision_id)), 303
-    service.update_note(get_session(), revision_id, actor=current_user, note=form.note.data)
+    drafts.update_note(get_session(), revision_id, actor=current_user, note=form.note.data)
     flash(_("Notiz gespeichert."), "success")
     return redirect(url_for("revisions.edit", revision_id=revision_id))
 
 
 @bp.route("/<int:revision_id>/publish", methods=["POST"])
 def publish(revision_id: int) -> ResponseReturnValue:
-    revision = service.publish(get_session(), revision_id, actor=current_user)
+    revision = drafts.publish(get_session(), revision_id, actor=current_user)
     flash(
         _("Fassung %(n)s ist veröffentlicht und damit eingefroren.", n=revision.number), "success"
     )
@@ -241,14 +248,14 @@ def publish(revision_id: int) -> ResponseReturnValue:
 
 @bp.route("/<int:revision_id>/copy", methods=["POST"])
 def copy(revision_id: int) -> ResponseReturnValue:
-    draft = service.copy_revision(get_session(), revision_id, actor=current_user)
+    draft = drafts.copy_revision(get_session(), revision_id, actor=current_user)
     flash(_("Neuer Entwurf (Fassung %(n)s) angelegt.", n=draft.number), "success")
     return redirect(url_for("revisions.edit", revision_id=draft.id))
 
 
 @bp.route("/<int:revision_id>/discard", methods=["POST"])
 def discard(revision_id: int) -> ResponseReturnValue:
-    consultation_id = service.discard_draft(get_session(), revision_id, actor=current_user)
+    consultation_id = drafts.discard_draft(get_session(), revision_id, actor=current_user)
     flash(_("Der Entwurf ist verworfen."), "success")
     return redirect(url_for("consultations.show", consultation_id=consultation_id))
 

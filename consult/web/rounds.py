@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 
 from consult.db import get_session, utcnow
 from consult.errors import ServiceError
-from consult.models import Feedback, RevisionStatus, Round, WorkingGroup
+from consult.models import Feedback, RevisionStatus, WorkingGroup
+from consult.services import access, permissions
 from consult.services import consultations as consultation_service
-from consult.services import permissions
 from consult.services import revisions as revision_service
 from consult.services import rounds as service
+from consult.services import working_groups as group_service
 from consult.web.forms import ExtendRoundForm, RoundForm, WorkingGroupForm, options
 from consult.web.util import form_error, render_form
 
@@ -50,7 +51,7 @@ def _section_choices(consultation_id: int) -> list[Any]:
 @bp.route("/consultations/<int:consultation_id>/working-groups", methods=["GET", "POST"])
 def working_groups(consultation_id: int) -> ResponseReturnValue:
     db = get_session()
-    consultation = consultation_service.get_consultation(db, consultation_id, actor=current_user)
+    consultation = access.get_consultation(db, consultation_id, actor=current_user)
     can_manage = permissions.can_manage_members(db, current_user, consultation)
     form = WorkingGroupForm()
     form.section_ids.choices = _section_choices(consultation.id)
@@ -63,7 +64,7 @@ def working_groups(consultation_id: int) -> ResponseReturnValue:
             flash(_("Arbeitskreis „%(n)s“ angelegt.", n=group.name), "success")
             return redirect(url_for("rounds.working_groups", consultation_id=consultation.id))
         status = 422
-    groups = service.list_working_groups(db, consultation.id, actor=current_user)
+    groups = group_service.list_working_groups(db, consultation.id, actor=current_user)
     return render_form(
         "rounds/working_groups.html",
         status,
@@ -90,10 +91,12 @@ def _save_working_group(
     }
     try:
         if group is None:
-            group = service.create_working_group(db, consultation_id, actor=current_user, **fields)
+            group = group_service.create_working_group(
+                db, consultation_id, actor=current_user, **fields
+            )
         else:
-            service.update_working_group(db, group.id, actor=current_user, **fields)
-        service.set_group_members(
+            group_service.update_working_group(db, group.id, actor=current_user, **fields)
+        group_service.set_group_members(
             db, group.id, actor=current_user, user_ids=list(form.member_ids.data or [])
         )
     except ServiceError as exc:
@@ -105,10 +108,8 @@ def _save_working_group(
 @bp.route("/working-groups/<int:group_id>/edit", methods=["GET", "POST"])
 def edit_working_group(group_id: int) -> ResponseReturnValue:
     db = get_session()
-    group = service.get_working_group(db, group_id, actor=current_user)
-    consultation = consultation_service.get_consultation(
-        db, group.consultation_id, actor=current_user
-    )
+    group = access.get_working_group(db, group_id, actor=current_user)
+    consultation = access.get_consultation(db, group.consultation_id, actor=current_user)
     permissions.require(permissions.can_manage_members(db, current_user, consultation))
     form = WorkingGroupForm(obj=group)
     form.section_ids.choices = _section_choices(consultation.id)
@@ -130,7 +131,7 @@ def edit_working_group(group_id: int) -> ResponseReturnValue:
 @bp.route("/consultations/<int:consultation_id>/rounds", methods=["GET", "POST"])
 def rounds(consultation_id: int) -> ResponseReturnValue:
     db = get_session()
-    consultation = consultation_service.get_consultation(db, consultation_id, actor=current_user)
+    consultation = access.get_consultation(db, consultation_id, actor=current_user)
     can_manage = permissions.can_manage_rounds(db, current_user, consultation)
     form = RoundForm()
     published = [
@@ -139,7 +140,7 @@ def rounds(consultation_id: int) -> ResponseReturnValue:
         if r.status != RevisionStatus.DRAFT.value
     ]
     form.revision_id.choices = options((r.id, _("Fassung %(n)s", n=r.number)) for r in published)
-    groups = service.list_working_groups(db, consultation.id, actor=current_user)
+    groups = group_service.list_working_groups(db, consultation.id, actor=current_user)
     form.working_group_ids.choices = options((g.id, g.name) for g in groups)
     status = 200
     if request.method == "POST":
@@ -184,7 +185,7 @@ def rounds(consultation_id: int) -> ResponseReturnValue:
 @bp.route("/rounds/<int:round_id>")
 def show(round_id: int) -> ResponseReturnValue:
     db = get_session()
-    round_ = service.get_round(db, round_id, actor=current_user)
+    round_ = access.get_round(db, round_id, actor=current_user)
     consultation = round_.revision.consultation
     can_manage = permissions.can_manage_rounds(db, current_user, consultation)
     counts = (
@@ -198,7 +199,9 @@ def show(round_id: int) -> ResponseReturnValue:
         if can_manage
         else {}
     )
-    groups = {g.id: g for g in service.list_working_groups(db, consultation.id, actor=current_user)}
+    groups = {
+        g.id: g for g in group_service.list_working_groups(db, consultation.id, actor=current_user)
+    }
     return render_form(
         "rounds/show.html",
         round=round_,
@@ -215,7 +218,7 @@ def show(round_id: int) -> ResponseReturnValue:
 @bp.route("/rounds/<int:round_id>/extend", methods=["POST"])
 def extend(round_id: int) -> ResponseReturnValue:
     db = get_session()
-    round_ = service.get_round(db, round_id, actor=current_user)
+    round_ = access.get_round(db, round_id, actor=current_user)
     permissions.require(
         permissions.can_manage_rounds(db, current_user, round_.revision.consultation)
     )
@@ -235,7 +238,8 @@ def extend(round_id: int) -> ResponseReturnValue:
             flash(_("Die Frist ist verlängert."), "success")
             return redirect(url_for("rounds.show", round_id=round_.id))
     groups = {
-        g.id: g for g in service.list_working_groups(db, round_.consultation_id, actor=current_user)
+        g.id: g
+        for g in group_service.list_working_groups(db, round_.consultation_id, actor=current_user)
     }
     return render_form(
         "rounds/show.html",
@@ -256,8 +260,3 @@ def close(round_id: int) -> ResponseReturnValue:
     service.close_round(get_session(), round_id, actor=current_user)
     flash(_("Die Runde ist geschlossen."), "success")
     return redirect(url_for("rounds.show", round_id=round_id))
-
-
-def round_status_label(round_: Round, now: datetime) -> str:
-    labels = {"scheduled": _("geplant"), "open": _("offen"), "closed": _("beendet")}
-    return str(labels[round_.status_at(now)])

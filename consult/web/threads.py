@@ -23,7 +23,7 @@ from consult.cache import LRUCache
 from consult.domain.textdiff import word_diff
 from consult.idempotency import once_field
 from consult.sanitize import render_plain_text
-from consult.services.feedback import AnyFeedback, FeedbackView
+from consult.services.feedback_views import AnyFeedback, FeedbackView
 from consult.web.filters import ops_html
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -214,6 +214,37 @@ def test_admin_flag_can_be_set(client: CSRFClient, admin_headers: dict[str, str]
     assert response.get_json()["is_admin"] is True
 
 
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("passwort123", "Liste häufig verwendeter Passwörter"),
+        ("yxcvbnm-asdfgh", "Tastaturfolge"),
+        ("Jana.Jung-2026", "E-Mail-Adresse"),
+    ],
+)
+def test_weak_password_is_422_and_writes_nothing(
+    app: Flask,
+    client: CSRFClient,
+    db: Session,
+    admin_headers: dict[str, str],
+    password: str,
+    reason: str,
+) -> None:
+    before = support.snapshot(db)
+    response = client.post(
+        "/api/v1/users",
+        headers=admin_headers,
+        json={"email": "jana.jung@example.org", "name": "Jana Jung", "password": password},
+    )
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid"
+    assert reason in error["message"]
+    assert reason in error["fields"]["password"]
+    assert support.snapshot(db) == before
+    assert support.mails(app) == []
+
+
 # --- /me and tokens --------------------------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ from consult.models import (
     WorkingGroup,
     WorkingGroupMember,
 )
-from consult.services import rounds as round_service
+from consult.services import working_groups
 from tests import support
 from tests.conftest import CSRFClient
 from tests.services.test_feedback import World, build_world
@@ -207,7 +207,7 @@ def test_put_member_with_working_groups(api: Api) -> None:
         )
     )
     assert membership is not None and membership.role == "participant"
-    assert round_service.user_group_ids(w.db, w.consultation.id, w.alice.id) == [b]
+    assert working_groups.user_group_ids(w.db, w.consultation.id, w.alice.id) == [b]
 
 
 # --- rounds --------------------------------------------------------------------------------

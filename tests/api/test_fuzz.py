@@ -37,6 +37,7 @@ from consult.api.openapi import document
 from consult.db import MAX_ID, utcnow
 from consult.models import Membership, Organisation, User
 from consult.services import consultations as consultation_service
+from consult.services import drafts, working_groups
 from consult.services import feedback as feedback_service
 from consult.services import revisions as revision_service
 from consult.services import rounds as round_service
@@ -144,12 +145,10 @@ def _seed(
     )
     editor = make_user("Miriam Redaktion", organisation=make_org("Kreis Siegtal", "administration"))
     add_member(consultation.id, editor, "editor")
-    published = revision_service.create_from_markdown(
-        db, consultation.id, actor=admin, markdown=MARKDOWN
-    )
-    revision_service.publish(db, published.id, actor=admin)
+    published = drafts.create_from_markdown(db, consultation.id, actor=admin, markdown=MARKDOWN)
+    drafts.publish(db, published.id, actor=admin)
     sections = {p.key: p for p in revision_service.outline(db, published).placements}
-    group = round_service.create_working_group(
+    group = working_groups.create_working_group(
         db,
         consultation.id,
         actor=admin,
@@ -208,7 +207,7 @@ def _seed(
         suggest(participant, "2.1", "drei Monaten", "sechs Wochen"),
         suggest(admin, "2", "früh", "sehr früh"),
     ]
-    draft = revision_service.copy_revision(db, published.id, actor=admin, note="Zweite Fassung")
+    draft = drafts.copy_revision(db, published.id, actor=admin, note="Zweite Fassung")
     draft_versions = [p.version_id for p in revision_service.outline(db, draft).placements]
     db.commit()
 

@@ -46,10 +46,10 @@ from consult.models import (
     User,
 )
 from consult.services import consultations as consultation_service
-from consult.services import feedback as feedback_service
+from consult.services import drafts, feedback_locations, feedback_views, working_groups
 from consult.services import revisions as revision_service
 from consult.services import rounds as round_service
-from consult.services.feedback import locate_for_revision
+from consult.services.feedback_locations import locate_for_revision
 from tests.benchmarks.anchoring_corpus import SECTIONS, apply_random_edits, random_anchor
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import PASSWORD, CSRFClient
@@ -118,11 +118,9 @@ def build_setup(
         }
         for n, body in enumerate(_bodies(rng))
     ]
-    revision = revision_service.create_from_sections(
-        db, consultation.id, actor=editor, sections=sections
-    )
-    revision_service.publish(db, revision.id, actor=editor)
-    group = round_service.create_working_group(db, consultation.id, actor=editor, name="AK Alle")
+    revision = drafts.create_from_sections(db, consultation.id, actor=editor, sections=sections)
+    drafts.publish(db, revision.id, actor=editor)
+    group = working_groups.create_working_group(db, consultation.id, actor=editor, name="AK Alle")
     authors = []
     for n in range(8):
         user = make_user(f"Teilnehmerin {n}", organisation=make_org(f"Verband {n}"))
@@ -283,7 +281,7 @@ def test_reanchoring_2000_comments_onto_a_new_revision_within_1_s(
         for p in changed
     }
     key_of = {p.section_id: p.key for p in setup.placements}
-    draft = revision_service.create_from_sections(
+    draft = drafts.create_from_sections(
         db,
         setup.consultation.id,
         actor=setup.editor,
@@ -325,8 +323,8 @@ def test_reanchoring_2000_comments_onto_a_new_revision_within_1_s(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("reading must not re-anchor")
 
-    monkeypatch.setattr(feedback_service, "relocate_many", refuse)
-    views = feedback_service.visible_feedback(db, draft, actor=setup.editor)
+    monkeypatch.setattr(feedback_locations, "relocate_many", refuse)
+    views = feedback_views.visible_feedback(db, draft, actor=setup.editor)
     assert len(views) == FEEDBACK_COUNT
     assert min(elapsed, cpu) <= 1.0
 

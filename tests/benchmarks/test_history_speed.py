@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from consult.models import Consultation, Membership, User
 from consult.services import consultations as consultation_service
+from consult.services import draft_sections, drafts
 from consult.services import revisions as service
 from tests.benchmarks.test_revisions_speed import CHANGED, Timing, big_markdown, edit, timed_get
 from tests.conftest import CSRFClient
@@ -41,13 +42,13 @@ def consultation_with(
     db.add(membership)
     db.flush()
     rng = random.Random(revisions)
-    revision = service.create_from_markdown(db, consultation.id, actor=editor, markdown=markdown)
-    service.publish(db, revision.id, actor=editor)
+    revision = drafts.create_from_markdown(db, consultation.id, actor=editor, markdown=markdown)
+    drafts.publish(db, revision.id, actor=editor)
     for _ in range(revisions - 1):
-        revision = service.copy_revision(db, revision.id, actor=editor)
+        revision = drafts.copy_revision(db, revision.id, actor=editor)
         placements = service.outline(db, revision).placements
         for placement in rng.sample(placements, CHANGED):
-            service.update_section(
+            draft_sections.update_section(
                 db,
                 revision.id,
                 placement.section_id,
@@ -55,7 +56,7 @@ def consultation_with(
                 base_version_id=placement.version_id,
                 body=edit(placement.version.body, rng),
             )
-        service.publish(db, revision.id, actor=editor)
+        drafts.publish(db, revision.id, actor=editor)
     db.commit()
     return consultation
 

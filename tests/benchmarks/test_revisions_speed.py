@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from consult.models import Membership, Revision, SectionDiff, User
 from consult.services import consultations as consultation_service
+from consult.services import draft_sections, drafts
 from consult.services import revisions as service
 from tests.conftest import CSRFClient
 
@@ -168,13 +169,13 @@ def setup(
     )
     add_member(consultation.id, editor, "editor")
     markdown = big_markdown()
-    first = service.create_from_markdown(db, consultation.id, actor=editor, markdown=markdown)
-    service.publish(db, first.id, actor=editor)
-    second = service.copy_revision(db, first.id, actor=editor)
+    first = drafts.create_from_markdown(db, consultation.id, actor=editor, markdown=markdown)
+    drafts.publish(db, first.id, actor=editor)
+    second = drafts.copy_revision(db, first.id, actor=editor)
     placements = service.outline(db, second).placements
     rng = random.Random(7)
     for placement in rng.sample(placements, CHANGED):
-        service.update_section(
+        draft_sections.update_section(
             db,
             second.id,
             placement.section_id,

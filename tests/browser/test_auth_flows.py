@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import LiveServer, axe_check, screenshot, submit
 
 pytestmark = pytest.mark.browser
 
 WRONG_LOGIN = "E-Mail-Adresse oder Passwort ist falsch."
+SESSION_COOKIE = "consult_session"
+REMEMBER_COOKIE = "remember_token"
 INVALID_LINK = "Dieser Link ist ungültig oder abgelaufen."
 
 
@@ -78,6 +80,41 @@ def test_logout_ends_the_session(page: Page, live_server: LiveServer) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Anmelden")
     expect(page.locator(".signed-in")).to_have_count(0)
     axe_check(page)
+
+
+def test_logout_after_remember_me_is_final(
+    browser: Browser, context: BrowserContext, page: Page, live_server: LiveServer
+) -> None:
+    """With "Angemeldet bleiben", the logout deletes the "remember me" cookie, and the
+    cookies of before the logout, put back or copied to another browser, log nobody in."""
+    open_login(page)
+    page.get_by_label("E-Mail-Adresse").fill("buergermeisterin.much@consult.example")
+    page.get_by_label("Passwort", exact=True).fill("Demo-Much-2026")
+    page.get_by_label("Angemeldet bleiben").check()
+    submit(page, page.get_by_role("button", name="Anmelden"))
+    expect_start_page(page, live_server, "Petra Lenz")
+    kept = [c for c in context.cookies() if c["name"] in (SESSION_COOKIE, REMEMBER_COOKIE)]
+    assert {c["name"] for c in kept} == {SESSION_COOKIE, REMEMBER_COOKIE}
+
+    log_out(page, live_server)
+    expect(page.locator(".flashes")).to_contain_text("auf anderen Geräten sind beendet")
+    assert REMEMBER_COOKIE not in {c["name"] for c in context.cookies()}
+    at_login = re.compile(re.escape(live_server.url) + r"/login\?next=(/|%2F)$")
+    page.goto("/")
+    expect(page).to_have_url(at_login)
+
+    context.add_cookies(kept)  # type: ignore[arg-type]
+    page.goto("/")
+    expect(page).to_have_url(at_login)
+    expect(page.locator(".signed-in")).to_have_count(0)
+    elsewhere = browser.new_context(base_url=live_server.url, locale="de-DE")
+    try:
+        elsewhere.add_cookies(kept)  # type: ignore[arg-type]
+        copy = elsewhere.new_page()
+        copy.goto("/")
+        expect(copy).to_have_url(at_login)
+    finally:
+        elsewhere.close()
 
 
 def test_wrong_password_shows_german_error(page: Page, live_server: LiveServer) -> None:
@@ -168,7 +205,7 @@ def test_password_reset_link_works_once(page: Page, live_server: LiveServer) -> 
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("Neues Passwort festlegen")
     axe_check(page)
-    new_password = "Fraktion-Neu-2027"
+    new_password = "Kreistag-Sitzung-2027"
     page.get_by_label("Neues Passwort").fill(new_password)
     page.get_by_label("Passwort wiederholen").fill(new_password)
     submit(page, page.get_by_role("button", name="Passwort speichern"))

@@ -643,6 +643,38 @@ def test_change_password_changes_session_nonce(db: Session, make_user: Callable[
     assert accounts.authenticate(db, user.email, NEW_PASSWORD) is user
 
 
+def test_end_sessions_changes_the_login_id_and_keeps_the_password(
+    db: Session, make_user: Callable[..., User]
+) -> None:
+    user = make_user()
+    old_id, hashed = user.get_id(), user.password_hash
+    accounts.end_sessions(db, actor=user)
+    assert user.get_id() != old_id  # cookies holding the old id no longer load the user
+    assert user.password_hash == hashed
+    assert accounts.authenticate(db, user.email, PASSWORD) is user
+
+
+def test_the_rules_know_the_persons_name_on_every_path(
+    db: Session, admin: User, make_user: Callable[..., User]
+) -> None:
+    """Creating, resetting and changing: a password that is the person's name and a
+    year is refused on each (the name is left out of its length)."""
+    with pytest.raises(Invalid) as info:
+        accounts.create_user(
+            db, actor=admin, email="x1@example.org", name="Gundula Gause", password="Gundula-2026!"
+        )
+    assert "Namen" in info.value.fields["password"]
+    created = accounts.create_user(db, actor=admin, email="x2@example.org", name="Gundula Gause")
+    assert created.invitation_token
+    with pytest.raises(Invalid) as info:
+        accounts.redeem_one_time_token(db, created.invitation_token, "Gause-Gundula-1")
+    assert "Namen" in info.value.fields["password"]
+    user = make_user("Gundula Gause")
+    with pytest.raises(Invalid) as info:
+        accounts.change_password(db, actor=user, current=PASSWORD, new="gundula.gause#7")
+    assert "Namen" in info.value.fields["password"]
+
+
 def test_change_password_checks_current_and_rules(
     db: Session, make_user: Callable[..., User]
 ) -> None:

@@ -142,6 +142,9 @@ def test_user_create_output_stays_clean_with_the_console_backend(
 USER_CREATE_ERRORS = [
     (["taken@example.org", "--name", "Zwei", "--password", PASSWORD], "schon registriert"),
     (["neu@example.org", "--name", "Neu", "--password", "kurz"], "mindestens 10 Zeichen"),
+    (["neu@example.org", "--name", "Neu", "--password", "passwort123"], "häufig verwendeter"),
+    (["neu@example.org", "--name", "Neu", "--password", "#-mnbvcxy-lkjhg"], "Tastaturfolge"),
+    (["nina.neu@example.org", "--name", "N", "--password", "Nina-Neu-2026"], "E-Mail-Adresse"),
     (["kein-at", "--name", "Neu", "--password", PASSWORD], "E-Mail-Adresse ist ungültig"),
     (["neu@example.org", "--name", "Neu", "--organisation", "999999"], "Organisation"),
 ]

@@ -16,7 +16,7 @@ from consult.domain.textdiff import DELETE, EQUAL, INSERT, Op
 from consult.errors import Invalid, NotFound
 from consult.models import Consultation, Membership, Placement, Revision, SectionDiff, User
 from consult.services import consultations as consultation_service
-from consult.services import diffs
+from consult.services import diffs, draft_sections, drafts
 from consult.services import revisions as service
 from consult.services.diffs import RevisionComparison, SectionComparison
 
@@ -70,7 +70,7 @@ class World:
 
     def edit(self, key: str, **changes: str) -> Placement:
         placement = self.by_key(self.second)[key]
-        return service.update_section(
+        return draft_sections.update_section(
             self.db,
             self.second.id,
             placement.section_id,
@@ -81,7 +81,7 @@ class World:
 
     def move(self, key: str, direction: str) -> None:
         section_id = self.by_key(self.second)[key].section_id
-        service.move_section(
+        draft_sections.move_section(
             self.db, self.second.id, section_id, actor=self.editor, direction=direction
         )
 
@@ -102,11 +102,11 @@ def world(
     other = consultation_service.create_consultation(db, actor=admin, title="Anderes Verfahren")
     editor = make_user()
     add_member(consultation.id, editor, "editor")
-    first = service.create_from_markdown(
+    first = drafts.create_from_markdown(
         db, consultation.id, actor=editor, markdown=MARKDOWN, note="Erster Entwurf"
     )
-    service.publish(db, first.id, actor=editor)
-    second = service.copy_revision(db, first.id, actor=editor, note="Nach der Beteiligung")
+    drafts.publish(db, first.id, actor=editor)
+    second = drafts.copy_revision(db, first.id, actor=editor, note="Nach der Beteiligung")
     return World(db, editor, consultation, other, first, second)
 
 
@@ -179,10 +179,10 @@ def test_statuses_of_every_kind_titles_included(world: World) -> None:
     original = world.by_key(world.second)["3.1"].version.body
     world.edit("3.1", body="Vorübergehend anders.")
     world.edit("3.1", body=original)  # back to the base text: the base's version again
-    service.delete_section(
+    draft_sections.delete_section(
         world.db, world.second.id, world.by_key(world.second)["2.2"].section_id, actor=world.editor
     )
-    service.add_section(
+    draft_sections.add_section(
         world.db, world.second.id, actor=world.editor, title="Finanzierung", key="5", body="Geld."
     )
     comparison = world.compare()
@@ -235,10 +235,10 @@ def test_a_revert_over_two_revisions_is_unchanged(world: World) -> None:
     same text; the diff of the first and third reports it unchanged."""
     original = world.by_key(world.second)["2.1"].version.body
     world.edit("2.1", body="Ein Drittel.")
-    service.publish(world.db, world.second.id, actor=world.editor)
-    third = service.copy_revision(world.db, world.second.id, actor=world.editor)
+    drafts.publish(world.db, world.second.id, actor=world.editor)
+    third = drafts.copy_revision(world.db, world.second.id, actor=world.editor)
     placement = world.by_key(third)["2.1"]
-    service.update_section(
+    draft_sections.update_section(
         world.db,
         third.id,
         placement.section_id,
@@ -334,8 +334,8 @@ def test_cache_rows_are_written_once_and_reused(
     ]
     assert world.db.scalar(select(func.count()).select_from(SectionDiff)) == 3
     # A revision pair that shares those version pairs reuses the rows too.
-    service.publish(world.db, world.second.id, actor=world.editor)
-    third = service.copy_revision(world.db, world.second.id, actor=world.editor)
+    drafts.publish(world.db, world.second.id, actor=world.editor)
+    third = drafts.copy_revision(world.db, world.second.id, actor=world.editor)
     reused = diffs.compare_revisions(world.db, third.id, world.first.id, actor=world.editor)
     assert [s.status for s in reused.sections] == [s.status for s in first.sections]
     assert world.db.scalar(select(func.count()).select_from(SectionDiff)) == 3
@@ -361,7 +361,7 @@ def test_against_is_checked(
     make_user: Callable[..., User],
     add_member: Callable[..., Membership],
 ) -> None:
-    foreign = service.create_from_markdown(
+    foreign = drafts.create_from_markdown(
         world.db, world.other.id, actor=admin, markdown="# Fremd\n\nText"
     )
     with pytest.raises(Invalid) as caught:
@@ -396,10 +396,10 @@ def test_against_is_checked(
 def test_history_counts_changes_against_the_base(world: World) -> None:
     world.edit("2.1", body="Ein Drittel.")
     world.edit("3", title="Handlungsfelder und Ziele")
-    service.delete_section(
+    draft_sections.delete_section(
         world.db, world.second.id, world.by_key(world.second)["2.2"].section_id, actor=world.editor
     )
-    service.add_section(world.db, world.second.id, actor=world.editor, title="Finanzierung")
+    draft_sections.add_section(world.db, world.second.id, actor=world.editor, title="Finanzierung")
     world.move("1", "down")
     entries = diffs.history(world.db, world.consultation.id, actor=world.editor)
     assert [(e.revision.id, e.compared_to.id if e.compared_to else None) for e in entries] == [

@@ -1,4 +1,5 @@
-"""Comments, suggestions, replies, visibility and re-anchoring (consult.services.feedback).
+"""Comments, suggestions, replies, visibility and re-anchoring (consult.services.feedback,
+feedback_views, feedback_locations).
 
 The ``World`` built here (a published revision, three working groups, people in every
 role) is shared with the rounds, API and page tests of feedback.
@@ -33,6 +34,7 @@ from consult.models import (
     User,
     WorkingGroup,
 )
+from consult.services import access, drafts, feedback_locations, feedback_views, working_groups
 from consult.services import consultations as consultation_service
 from consult.services import feedback as service
 from consult.services import revisions as revision_service
@@ -251,7 +253,7 @@ class World:
             for p in placements
             if p.key not in removed
         ]
-        revision = revision_service.create_from_sections(
+        revision = drafts.create_from_sections(
             self.db,
             self.consultation.id,
             actor=self.editor,
@@ -260,11 +262,11 @@ class World:
             note="Nächste Fassung",
         )
         if publish:
-            revision_service.publish(self.db, revision.id, actor=self.editor)
+            drafts.publish(self.db, revision.id, actor=self.editor)
         return revision
 
     def visible_ids(self, user: User, revision: Revision | None = None) -> set[int]:
-        views = service.visible_feedback(self.db, revision or self.revision, actor=user)
+        views = feedback_views.visible_feedback(self.db, revision or self.revision, actor=user)
         return {v.feedback.id for v in views}
 
     def counts(self) -> dict[str, int]:
@@ -288,12 +290,10 @@ def build_world(
     )
     editor = make_user("Miriam Redaktion", organisation=make_org("Kreis Siegtal", "administration"))
     add_member(consultation.id, editor, "editor")
-    revision = revision_service.create_from_markdown(
-        db, consultation.id, actor=editor, markdown=markdown
-    )
-    revision_service.publish(db, revision.id, actor=editor)
+    revision = drafts.create_from_markdown(db, consultation.id, actor=editor, markdown=markdown)
+    drafts.publish(db, revision.id, actor=editor)
     groups = {
-        key: round_service.create_working_group(
+        key: working_groups.create_working_group(
             db, consultation.id, actor=editor, name=f"AK {name}"
         )
         for key, name in (("a", "Bildung"), ("b", "Arbeit"), ("c", "Sonstiges"))
@@ -371,7 +371,7 @@ def test_a_comment_on_the_whole_section_has_no_anchor(world: World) -> None:
     world.open_round()
     item = world.comment(world.bob, "3", None, body="Der ganze Abschnitt ist zu vage.")
     assert item.anchor_start is None and item.quote is None and not item.has_anchor
-    [view] = service.visible_feedback(world.db, world.revision, actor=world.bob)
+    [view] = feedback_views.visible_feedback(world.db, world.revision, actor=world.bob)
     assert view.location is None and not view.is_outdated
 
 
@@ -515,10 +515,10 @@ def test_an_unknown_section_or_revision_is_not_found(world: World) -> None:
     world.open_round()
     other = consultation_service.create_consultation(world.db, actor=world.admin, title="Anders")
     world.add_member(other.id, world.editor, "editor")
-    foreign = revision_service.create_from_markdown(
+    foreign = drafts.create_from_markdown(
         world.db, other.id, actor=world.editor, markdown="# 1 Fremd\n\nFremder Text."
     )
-    revision_service.publish(world.db, foreign.id, actor=world.editor)
+    drafts.publish(world.db, foreign.id, actor=world.editor)
     foreign_section = revision_service.outline(world.db, foreign).placements[0].section_id
     before = world.counts()
     for revision_id, section_id in (
@@ -767,7 +767,7 @@ def test_withdrawal_by_the_author_hides_it_from_others(world: World) -> None:
     assert world.visible_ids(world.alice) == {comment.id, suggestion.id}
     assert world.visible_ids(world.editor) == {comment.id, suggestion.id}
     with pytest.raises(NotFound):
-        service.get_feedback(world.db, comment.id, actor=world.anna)
+        access.get_feedback(world.db, comment.id, actor=world.anna)
     with pytest.raises(Conflict):
         service.reply(world.db, comment.id, actor=world.editor, body="Zu spät.")
     with pytest.raises(Conflict):
@@ -814,7 +814,7 @@ def test_visibility_editors(world: World) -> None:
         for other, theirs in ids.items():
             if other != name:
                 with pytest.raises(NotFound):
-                    service.get_feedback(world.db, theirs, actor=world.users[name])
+                    access.get_feedback(world.db, theirs, actor=world.users[name])
     assert world.visible_ids(world.observer) == set()
 
 
@@ -830,8 +830,8 @@ def test_visibility_group(world: World) -> None:
     assert world.visible_ids(world.carla) == {ids["bob"], ids["carla"]}
     assert world.visible_ids(world.observer) == set()
     with pytest.raises(NotFound):
-        service.get_feedback(world.db, ids["alice"], actor=world.bob)
-    assert service.get_feedback(world.db, ids["alice"], actor=world.anna).id == ids["alice"]
+        access.get_feedback(world.db, ids["alice"], actor=world.bob)
+    assert access.get_feedback(world.db, ids["alice"], actor=world.anna).id == ids["alice"]
 
 
 def test_visibility_group_counts_only_groups_of_that_round(world: World) -> None:
@@ -854,9 +854,9 @@ def test_visibility_round(world: World) -> None:
     assert world.visible_ids(world.observer) == set()
     assert world.visible_ids(world.outsider) == set()
     with pytest.raises(NotFound):
-        revision_service.get_revision(world.db, world.revision.id, actor=world.outsider)
+        access.get_revision(world.db, world.revision.id, actor=world.outsider)
     with pytest.raises(NotFound):
-        service.get_feedback(world.db, ids["alice"], actor=world.outsider)
+        access.get_feedback(world.db, ids["alice"], actor=world.outsider)
 
 
 def test_visibility_is_per_round(world: World) -> None:
@@ -946,14 +946,14 @@ def test_publishing_locates_earlier_feedback_once(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("reading must not re-anchor")
 
-    monkeypatch.setattr(service, "relocate_many", refuse)
-    views = service.visible_feedback(world.db, second, actor=world.editor)
+    monkeypatch.setattr(feedback_locations, "relocate_many", refuse)
+    views = feedback_views.visible_feedback(world.db, second, actor=world.editor)
     assert len(views) == len(vars(made))
     assert (
-        service.locate_for_revision(world.db, second)
+        feedback_locations.locate_for_revision(world.db, second)
         == len(made.anchored_in_changed_sections()) + 1
     )
-    service.visible_feedback(world.db, world.revision, actor=world.editor)
+    feedback_views.visible_feedback(world.db, world.revision, actor=world.editor)
     assert world.counts()["feedback_locations"] == len(rows)
 
 
@@ -962,7 +962,8 @@ def test_reanchoring_states(world: World) -> None:
     made = make_anchored(world)
     second = world.new_revision()
     views = {
-        v.feedback.id: v for v in service.visible_feedback(world.db, second, actor=world.editor)
+        v.feedback.id: v
+        for v in feedback_views.visible_feedback(world.db, second, actor=world.editor)
     }
 
     def where(item: Feedback) -> tuple[str, int | None, int | None]:
@@ -1007,7 +1008,10 @@ def test_emoji_and_combining_marks_before_the_anchor_do_not_shift_it(world: Worl
     made = make_anchored(world)
     second = world.new_revision()
     new_body = world.body("4", second)
-    views = {v.feedback.id: v for v in service.visible_feedback(world.db, second, actor=world.anna)}
+    views = {
+        v.feedback.id: v
+        for v in feedback_views.visible_feedback(world.db, second, actor=world.anna)
+    }
     for item in (made.after_emoji, made.cafe, made.combining):
         location = views[item.id].location
         assert location is not None and location.start is not None
@@ -1024,7 +1028,9 @@ def test_a_deleted_section_orphans_its_feedback_which_stays_visible(world: World
     made = make_anchored(world)
     second = world.new_revision()
     for user in (world.editor, world.carla, world.alice):
-        views = {v.feedback.id: v for v in service.visible_feedback(world.db, second, actor=user)}
+        views = {
+            v.feedback.id: v for v in feedback_views.visible_feedback(world.db, second, actor=user)
+        }
         anchored, whole = views[made.deleted_section.id], views[made.deleted_whole.id]
         assert anchored.section_missing and anchored.is_outdated
         assert anchored.location is not None
@@ -1043,7 +1049,8 @@ def test_a_revert_makes_anchors_exact_again(world: World) -> None:
     original = {k: world.body(k) for k in ("2", "2.1", "3", "4")}
     third = world.new_revision(original, removed=())
     views = {
-        v.feedback.id: v for v in service.visible_feedback(world.db, third, actor=world.editor)
+        v.feedback.id: v
+        for v in feedback_views.visible_feedback(world.db, third, actor=world.editor)
     }
     for item in (made.moved, made.fuzzy, made.orphaned, made.after_emoji, made.exact_changed):
         location = views[item.id].location
@@ -1062,14 +1069,14 @@ def test_feedback_on_a_later_revision_is_exact_there_and_located_back(world: Wor
     second = world.new_revision()
     world.open_round(revision=second)
     item = world.comment(world.bob, "3", "in vielen Sprachen", revision=second)
-    [view] = service.visible_feedback(world.db, second, actor=world.bob)
+    [view] = feedback_views.visible_feedback(world.db, second, actor=world.bob)
     assert view.location is not None and view.location.state == "exact"
     # Reading the older revision locates it there (computed once, then stored).
-    [old_view] = service.visible_feedback(world.db, world.revision, actor=world.bob)
+    [old_view] = feedback_views.visible_feedback(world.db, world.revision, actor=world.bob)
     assert old_view.feedback.id == item.id and old_view.location is not None
     assert old_view.location.state == "fuzzy"
     stored = world.counts()["feedback_locations"]
-    service.visible_feedback(world.db, world.revision, actor=world.bob)
+    feedback_views.visible_feedback(world.db, world.revision, actor=world.bob)
     assert world.counts()["feedback_locations"] == stored
 
 
@@ -1078,9 +1085,11 @@ def test_rows_leave_the_context_out_and_locating_loads_it(world: World) -> None:
     time on every page view); locating feedback anew reads them from the table."""
     world.open_round()
     item = world.comment(world.alice, "2", "Eltern werden früh beteiligt")
-    [row] = [r for r in service.feedback_rows(world.db, world.consultation.id) if r.id == item.id]
+    [row] = [
+        r for r in feedback_views.feedback_rows(world.db, world.consultation.id) if r.id == item.id
+    ]
     assert not hasattr(row, "prefix") and not hasattr(row, "suffix")
-    [from_row, from_model] = service._anchors_of(world.db, [row, item])
+    [from_row, from_model] = feedback_locations._anchors_of(world.db, [row, item])
     assert from_row == from_model
     assert from_row.prefix == item.prefix and from_row.suffix == item.suffix
     assert item.prefix and item.suffix

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.models import Consultation, Membership, Organisation, User
-from consult.services import accounts, feedback_versions
+from consult.services import accounts, feedback_versions, feedback_views
 from consult.services import consultations as consultation_service
 from consult.services import feedback as service
 from tests import support
@@ -123,16 +123,16 @@ def test_the_key_is_none_in_the_transaction_that_changed_the_feedback(world: Wor
     db.commit()
     key = feedback_versions.current(db, w.consultation.id)
     assert key is not None and key.consultation_id == w.consultation.id
-    first_key, first_rows = service.current_feedback_rows(db, w.consultation.id)
-    again_key, again_rows = service.current_feedback_rows(db, w.consultation.id)
+    first_key, first_rows = feedback_views.current_feedback_rows(db, w.consultation.id)
+    again_key, again_rows = feedback_views.current_feedback_rows(db, w.consultation.id)
     assert first_key == again_key == key
     assert [r.id for r in first_rows] == [first.id] and again_rows is first_rows  # kept
     second = w.comment(w.bob, "3", "Jobcenter")
     assert feedback_versions.current(db, w.consultation.id) is None
-    unkept_key, rows = service.current_feedback_rows(db, w.consultation.id)
+    unkept_key, rows = feedback_views.current_feedback_rows(db, w.consultation.id)
     assert unkept_key is None and [r.id for r in rows] == [first.id, second.id]
     db.commit()
-    new_key, new_rows = service.current_feedback_rows(db, w.consultation.id)
+    new_key, new_rows = feedback_views.current_feedback_rows(db, w.consultation.id)
     assert new_key is not None and new_key.version == key.version + 1
     assert [r.id for r in new_rows] == [first.id, second.id]
-    assert service.current_feedback_rows(db, w.consultation.id)[1] is new_rows
+    assert feedback_views.current_feedback_rows(db, w.consultation.id)[1] is new_rows

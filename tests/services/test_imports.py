@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from consult.errors import Invalid, TooLarge
 from consult.models import Membership, User
 from consult.services import consultations as consultation_service
-from consult.services import imports
+from consult.services import drafts, imports, section_input
 from consult.services import revisions as revision_service
 from consult.services.imports import MAX_DOCX, docx_to_markdown
 
@@ -94,7 +94,7 @@ def test_headings_lists_and_paragraphs_become_markdown() -> None:
 
 
 def test_the_markdown_of_a_docx_parses_into_the_sections_of_the_document() -> None:
-    parsed = revision_service.parse_import(docx_to_markdown(build_docx(CONCEPT)))
+    parsed = section_input.parse_import(docx_to_markdown(build_docx(CONCEPT)))
     assert [(s.key, s.title, s.depth) for s in parsed] == [
         ("", "Integrationskonzept Kreis Siegtal", 0),
         ("1", "Präambel", 0),
@@ -125,7 +125,7 @@ def test_a_docx_import_becomes_a_draft_with_the_text_intact(
     consultation = consultation_service.create_consultation(db, actor=admin, title="Konzept")
     editor = make_user()
     add_member(consultation.id, editor, "editor")
-    revision = revision_service.create_from_markdown(
+    revision = drafts.create_from_markdown(
         db, consultation.id, actor=editor, markdown=docx_to_markdown(build_docx(CONCEPT))
     )
     placements = revision_service.outline(db, revision).placements
@@ -161,7 +161,7 @@ def test_white_space_inside_paragraphs_and_headings_is_tidied() -> None:
     document.save(buffer)
     markdown = docx_to_markdown(buffer.getvalue())
     assert markdown == "## 3.2 Handlungsfeld Gesundheit\n\nErste Zeile zweite Zeile mit Tab\n"
-    [section] = revision_service.parse_import(markdown)
+    [section] = section_input.parse_import(markdown)
     assert (section.key, section.title) == ("3.2", "Handlungsfeld Gesundheit")
 
 
@@ -169,7 +169,7 @@ def test_a_document_without_headings_gives_markdown_the_import_refuses() -> None
     markdown = docx_to_markdown(build_docx([("Normal", "Nur ein Absatz.")]))
     assert markdown == "Nur ein Absatz.\n"
     with pytest.raises(Invalid) as caught:
-        revision_service.parse_import(markdown)
+        section_input.parse_import(markdown)
     assert caught.value.code == "invalid_markdown"
 
 
@@ -253,7 +253,7 @@ def test_tables_are_kept_one_line_per_row() -> None:
         "\n"
         "Nach der Tabelle.\n"
     )
-    [section] = revision_service.parse_import(markdown)
+    [section] = section_input.parse_import(markdown)
     assert "Summe | 105.000 € 🎉" in section.body
 
 

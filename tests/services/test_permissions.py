@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -109,6 +110,12 @@ ACTIONS: dict[str, Callable[[World, Any], bool]] = {
     "can_see_feedback[editors]": lambda w, a: sees_feedback(w, a, "editors"),
     "can_see_feedback[group]": lambda w, a: sees_feedback(w, a, "group"),
     "can_see_feedback[round]": lambda w, a: sees_feedback(w, a, "round"),
+    "can_edit_feedback[own]": lambda w, a: permissions.can_edit_feedback(
+        a, SimpleNamespace(author_id=getattr(a, "id", None))
+    ),
+    "can_edit_feedback[another's]": lambda w, a: permissions.can_edit_feedback(
+        a, SimpleNamespace(author_id=w.author.id)
+    ),
 }
 
 EVERYONE_ACTIVE = {"admin", *MEMBERS, "non_member", "other_editor"}
@@ -139,6 +146,8 @@ ALLOWED: dict[str, set[str]] = {
     "can_see_feedback[editors]": EDITORS,
     "can_see_feedback[group]": EDITORS | {"participant"},  # shares the author's group
     "can_see_feedback[round]": EDITORS | INVITED,
+    "can_edit_feedback[own]": EVERYONE_ACTIVE,
+    "can_edit_feedback[another's]": set(),  # not the editors, not the admins either
 }
 
 #: Helpers that are not yes/no questions about an actor; tested on their own below.

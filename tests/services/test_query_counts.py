@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from consult.models import Membership, Revision, User
 from consult.services import consultations as consultation_service
+from consult.services import draft_sections
+from consult.services import drafts as drafts_service
 from consult.services import revisions as service
 from tests.conftest import CSRFClient
 
@@ -60,14 +62,14 @@ def make_drafts(
             db, actor=admin, title=f"Konzept mit {sections} Abschnitten"
         )
         add_member(consultation.id, editor, "editor")
-        first = service.create_from_markdown(
+        first = drafts_service.create_from_markdown(
             db, consultation.id, actor=editor, markdown=outline_markdown(sections)
         )
-        service.publish(db, first.id, actor=editor)
-        second = service.copy_revision(db, first.id, actor=editor)
+        drafts_service.publish(db, first.id, actor=editor)
+        second = drafts_service.copy_revision(db, first.id, actor=editor)
         placements = service.outline(db, second).placements
         for placement in placements[2:5]:
-            service.update_section(
+            draft_sections.update_section(
                 db,
                 second.id,
                 placement.section_id,
@@ -75,9 +77,11 @@ def make_drafts(
                 base_version_id=placement.version_id,
                 body=placement.version.body.replace("Teilhabe", "gleichberechtigte Teilhabe"),
             )
-        service.delete_section(db, second.id, placements[5].section_id, actor=editor)
-        service.add_section(db, second.id, actor=editor, title="Neu", body="Neuer Text.")
-        service.move_section(db, second.id, placements[3].section_id, actor=editor, direction="up")
+        draft_sections.delete_section(db, second.id, placements[5].section_id, actor=editor)
+        draft_sections.add_section(db, second.id, actor=editor, title="Neu", body="Neuer Text.")
+        draft_sections.move_section(
+            db, second.id, placements[3].section_id, actor=editor, direction="up"
+        )
         db.commit()
         return Drafts(first, second)
 

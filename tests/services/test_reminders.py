@@ -12,17 +12,17 @@ from sqlalchemy.orm import Session
 
 from consult.db import utcnow
 from consult.models import OutboxMessage, Round, User
-from consult.services import consultations, revisions, rounds
+from consult.services import consultations, drafts, reminders, rounds, working_groups
 
 
 @pytest.fixture
 def open_round(db: Session, admin: User, make_user: Callable[..., User]) -> tuple[Round, User]:
     consultation = consultations.create_consultation(db, actor=admin, title="Konzept")
-    revision = revisions.create_from_markdown(
+    revision = drafts.create_from_markdown(
         db, consultation.id, actor=admin, markdown="# 1 Eins\nText."
     )
-    revisions.publish(db, revision.id, actor=admin)
-    group = rounds.create_working_group(db, consultation.id, actor=admin, name="AK")
+    drafts.publish(db, revision.id, actor=admin)
+    group = working_groups.create_working_group(db, consultation.id, actor=admin, name="AK")
     member = make_user("Mia Mitglied")
     consultations.set_member(
         db,
@@ -60,7 +60,7 @@ def reminders_to(db: Session, user: User) -> int:
 
 def test_no_reminder_long_before_the_deadline(db: Session, open_round: tuple[Round, User]) -> None:
     _, member = open_round
-    assert rounds.queue_reminders(db) == 0
+    assert reminders.queue_reminders(db) == 0
     assert reminders_to(db, member) == 0
 
 
@@ -69,8 +69,8 @@ def test_one_reminder_48_hours_before_and_again_after_an_extension(
 ) -> None:
     round_, member = open_round
     soon = round_.closes_at - timedelta(hours=24)
-    assert rounds.queue_reminders(db, now=soon) == 1
-    assert rounds.queue_reminders(db, now=soon + timedelta(hours=1)) == 0
+    assert reminders.queue_reminders(db, now=soon) == 1
+    assert reminders.queue_reminders(db, now=soon + timedelta(hours=1)) == 0
     assert reminders_to(db, member) == 1
     rounds.extend_round(
         db,
@@ -80,7 +80,7 @@ def test_one_reminder_48_hours_before_and_again_after_an_extension(
         reason="Bitte der Verbände",
         now=soon,
     )
-    assert rounds.queue_reminders(db, now=round_.closes_at - timedelta(hours=12)) == 1
+    assert reminders.queue_reminders(db, now=round_.closes_at - timedelta(hours=12)) == 1
     assert reminders_to(db, member) == 2
 
 
@@ -89,7 +89,7 @@ def test_closed_rounds_send_no_reminders(
 ) -> None:
     round_, member = open_round
     rounds.close_round(db, round_.id, actor=admin)
-    assert rounds.queue_reminders(db, now=round_.closes_at - timedelta(hours=1)) == 0
+    assert reminders.queue_reminders(db, now=round_.closes_at - timedelta(hours=1)) == 0
     assert reminders_to(db, member) == 0
 
 

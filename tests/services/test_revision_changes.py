@@ -16,8 +16,7 @@ from consult.domain.outline_diff import Placed, compare_outlines, count_statuses
 from consult.models import Membership, Placement, Revision, Role, Round, User, WorkingGroup
 from consult.models.revisions import RevisionChange
 from consult.services import consultations as consultation_service
-from consult.services import diffs, permissions
-from consult.services import revisions as service
+from consult.services import diffs, draft_sections, drafts, permissions, working_groups
 from consult.services import rounds as round_service
 from tests.services.test_diffs import World, world  # noqa: F401  (the fixture)
 
@@ -42,10 +41,12 @@ def live_counts(db: Session, revision: Revision, other: Revision | None) -> dict
 
 def publish_changed_second(w: World) -> None:
     w.edit("2.1", body="Ein Drittel.")
-    service.delete_section(w.db, w.second.id, w.by_key(w.second)["2.2"].section_id, actor=w.editor)
-    service.add_section(w.db, w.second.id, actor=w.editor, title="Finanzierung")
+    draft_sections.delete_section(
+        w.db, w.second.id, w.by_key(w.second)["2.2"].section_id, actor=w.editor
+    )
+    draft_sections.add_section(w.db, w.second.id, actor=w.editor, title="Finanzierung")
     w.move("1", "down")
-    service.publish(w.db, w.second.id, actor=w.editor)
+    drafts.publish(w.db, w.second.id, actor=w.editor)
 
 
 def test_publishing_stores_the_counts_and_the_history_reads_them(
@@ -95,8 +96,8 @@ def test_a_revision_based_on_an_older_one_is_counted_against_both(
     """Revision 3 copies revision 1: the history compares it with its base, or with
     revision 2 for a reader who may not read revision 1; both counts are stored."""
     publish_changed_second(world)
-    third = service.copy_revision(world.db, world.first.id, actor=world.editor)
-    service.publish(world.db, third.id, actor=world.editor)
+    third = drafts.copy_revision(world.db, world.first.id, actor=world.editor)
+    drafts.publish(world.db, third.id, actor=world.editor)
     stored = {
         (r.revision_id, r.compared_to_id): r for r in world.db.scalars(select(RevisionChange))
     }
@@ -129,7 +130,7 @@ def participant_of(
 
     def make(revisions: list[Revision]) -> User:
         db, editor = world.db, world.editor
-        group = round_service.create_working_group(
+        group = working_groups.create_working_group(
             db, world.consultation.id, actor=editor, name=f"AK {len(revisions)}"
         )
         user = make_user()
@@ -164,9 +165,9 @@ def test_the_history_compares_with_what_the_reader_may_read(
     participant_of: Callable[[list[Revision]], User],
 ) -> None:
     publish_changed_second(world)
-    third = service.copy_revision(world.db, world.first.id, actor=world.editor)
+    third = drafts.copy_revision(world.db, world.first.id, actor=world.editor)
     world.db.flush()
-    service.publish(world.db, third.id, actor=world.editor)
+    drafts.publish(world.db, third.id, actor=world.editor)
 
     # Invited to the third only: nothing to compare it with.
     only_third = participant_of([third])
@@ -191,7 +192,7 @@ def test_revisions_published_without_stored_counts_are_compared_live(
     world: World,  # noqa: F811
 ) -> None:
     publish_changed_second(world)
-    third = service.copy_revision(world.db, world.second.id, actor=world.editor)
+    third = drafts.copy_revision(world.db, world.second.id, actor=world.editor)
     before = diffs.history(world.db, world.consultation.id, actor=world.editor)
     world.db.execute(delete(RevisionChange))
     world.db.execute(update(Revision).values(section_count=None))
@@ -236,7 +237,7 @@ def test_invitations_follow_groups_and_rounds_in_the_session(
     assert len(permissions.invited_round_ids(db, user, world.consultation.id)) == 1
     group = db.scalars(select(WorkingGroup).where(WorkingGroup.name == "AK 1")).one()
     # Removed from the group by a DELETE statement, not by a flush of objects.
-    round_service.set_group_members(db, group.id, actor=world.editor, user_ids=[])
+    working_groups.set_group_members(db, group.id, actor=world.editor, user_ids=[])
     assert permissions.invited_round_ids(db, user, world.consultation.id) == set()
     assert not permissions.can_read_revision(db, user, world.first)
 
@@ -267,8 +268,8 @@ def test_the_batch_checks_agree_with_the_single_ones(
     add_member: Callable[..., Membership],
 ) -> None:
     db = world.db
-    service.publish(db, world.second.id, actor=world.editor)
-    third = service.copy_revision(db, world.second.id, actor=world.editor)
+    drafts.publish(db, world.second.id, actor=world.editor)
+    third = drafts.copy_revision(db, world.second.id, actor=world.editor)
     observer = make_user()
     add_member(world.consultation.id, observer, "observer")
     people = [world.editor, participant_of([world.first]), observer, make_user()]

@@ -24,9 +24,10 @@ from consult.models import (
     SectionVersion,
     User,
 )
+from consult.services import access, draft_sections, drafts, section_input
 from consult.services import consultations as consultation_service
 from consult.services import revisions as service
-from consult.services.revisions import MAX_IMPORT
+from consult.services.section_input import MAX_IMPORT
 
 MARKDOWN = """\
 # 1 Präambel
@@ -80,7 +81,7 @@ class World:
         return user
 
     def import_markdown(self, markdown: object = MARKDOWN, **kwargs: Any) -> Revision:
-        return service.create_from_markdown(
+        return drafts.create_from_markdown(
             self.db, self.consultation.id, actor=self.editor, markdown=markdown, **kwargs
         )
 
@@ -219,7 +220,7 @@ def test_pasted_text_import(world: World) -> None:
 
 def test_a_second_markdown_import_matches_sections_by_key_then_title(world: World) -> None:
     first = world.import_markdown()
-    service.publish(world.db, first.id, actor=world.editor)
+    drafts.publish(world.db, first.id, actor=world.editor)
     old = world.by_key(first)
     changed = (
         MARKDOWN.replace("# 4 Umsetzung", "# 5 Umsetzung")  # new key, same title
@@ -245,7 +246,7 @@ def test_a_second_markdown_import_matches_sections_by_key_then_title(world: Worl
 
 def test_import_matching_never_uses_a_section_twice(world: World) -> None:
     first = world.import_markdown("# 1 Ziele\n\nA\n\n# 2 Wege\n\nB")
-    service.publish(world.db, first.id, actor=world.editor)
+    drafts.publish(world.db, first.id, actor=world.editor)
     # "1" matches by key; the second "Ziele" must not take the same section by title.
     second = world.import_markdown("# 1 Ziele\n\nA\n\n# 3 Ziele\n\nC\n\n# 2 Wege\n\nB")
     ids = [p.section_id for p in world.placements(second)]
@@ -259,12 +260,12 @@ def test_import_matching_never_uses_a_section_twice(world: World) -> None:
 
 def test_sections_keep_identity_and_unchanged_sections_share_versions(world: World) -> None:
     first = world.import_markdown()
-    service.publish(world.db, first.id, actor=world.editor)
+    drafts.publish(world.db, first.id, actor=world.editor)
     payload = world.payload(first)
     payload[6]["body"] = "Anerkennung beschleunigen und Beratung ausbauen."  # 3.2 changed
     removed = payload.pop(3)  # 2.2 not listed: removed
     payload.insert(5, {"key": "3.0", "title": "Neu", "body": "Ganz neu.", "parent_key": "3"})
-    second = service.create_from_sections(
+    second = drafts.create_from_sections(
         world.db,
         world.consultation.id,
         actor=world.editor,
@@ -291,7 +292,7 @@ def test_sections_keep_identity_and_unchanged_sections_share_versions(world: Wor
 
 
 def test_parent_key_defaults_to_the_key_without_its_last_part(world: World) -> None:
-    revision = service.create_from_sections(
+    revision = drafts.create_from_sections(
         world.db,
         world.consultation.id,
         actor=world.editor,
@@ -318,7 +319,7 @@ def test_parent_key_defaults_to_the_key_without_its_last_part(world: World) -> N
 
 
 def test_an_explicit_parent_key_wins(world: World) -> None:
-    revision = service.create_from_sections(
+    revision = drafts.create_from_sections(
         world.db,
         world.consultation.id,
         actor=world.editor,
@@ -339,9 +340,9 @@ def test_a_section_list_without_base_on_a_published_revision_uses_the_latest(
     world: World,
 ) -> None:
     first = world.import_markdown()
-    service.publish(world.db, first.id, actor=world.editor)
+    drafts.publish(world.db, first.id, actor=world.editor)
     payload = world.payload(first)
-    second = service.create_from_sections(
+    second = drafts.create_from_sections(
         world.db, world.consultation.id, actor=world.editor, sections=payload
     )
     assert second.base_revision_id == first.id
@@ -352,8 +353,8 @@ def test_a_section_list_without_base_on_a_published_revision_uses_the_latest(
 
 def test_copy_revision_shares_every_version(world: World) -> None:
     first = world.import_markdown()
-    service.publish(world.db, first.id, actor=world.editor)
-    copy = service.copy_revision(world.db, first.id, actor=world.editor)
+    drafts.publish(world.db, first.id, actor=world.editor)
+    copy = drafts.copy_revision(world.db, first.id, actor=world.editor)
     assert (copy.number, copy.status, copy.base_revision_id) == (2, "draft", first.id)
     assert copy.note == "Neuer Entwurf auf Grundlage von Fassung 1"
     old, new = world.placements(first), assert_valid_tree(world, copy)
@@ -371,7 +372,7 @@ def test_update_section_makes_a_new_version_pointing_at_the_previous(world: Worl
     revision = world.import_markdown()
     target = world.by_key(revision)["2.1"]
     before = target.version_id
-    placement = service.update_section(
+    placement = draft_sections.update_section(
         world.db,
         revision.id,
         target.section_id,
@@ -396,7 +397,7 @@ def test_saving_unchanged_text_keeps_the_version(world: World) -> None:
     target = world.by_key(revision)["2.1"]
     before = target.version_id
     count = world.db.scalar(select(func.count()).select_from(SectionVersion))
-    placement = service.update_section(
+    placement = draft_sections.update_section(
         world.db,
         revision.id,
         target.section_id,
@@ -412,7 +413,7 @@ def test_saving_unchanged_text_keeps_the_version(world: World) -> None:
 def test_update_section_can_change_the_key_but_not_to_a_taken_one(world: World) -> None:
     revision = world.import_markdown()
     target = world.by_key(revision)["4"]
-    placement = service.update_section(
+    placement = draft_sections.update_section(
         world.db,
         revision.id,
         target.section_id,
@@ -422,7 +423,7 @@ def test_update_section_can_change_the_key_but_not_to_a_taken_one(world: World) 
     )
     assert placement.key == "5" and placement.version_id == target.version_id
     with pytest.raises(Invalid, match="schon vergeben"):
-        service.update_section(
+        draft_sections.update_section(
             world.db,
             revision.id,
             target.section_id,
@@ -438,7 +439,7 @@ def test_a_stale_save_is_a_conflict_carrying_the_current_text(
     revision = world.import_markdown()
     target = world.by_key(revision)["3.2"]
     started_from = target.version_id
-    first = service.update_section(
+    first = draft_sections.update_section(
         world.db,
         revision.id,
         target.section_id,
@@ -447,7 +448,7 @@ def test_a_stale_save_is_a_conflict_carrying_the_current_text(
         body="Fassung der Kollegin.",
     )
     with writes_nothing(), pytest.raises(Conflict) as caught:
-        service.update_section(
+        draft_sections.update_section(
             world.db,
             revision.id,
             target.section_id,
@@ -469,7 +470,7 @@ def test_a_stale_save_is_a_conflict_carrying_the_current_text(
 def test_update_section_of_a_section_not_in_the_draft_is_not_found(world: World) -> None:
     revision = world.import_markdown()
     with pytest.raises(NotFound):
-        service.update_section(
+        draft_sections.update_section(
             world.db, revision.id, 999_999, actor=world.editor, base_version_id=1, body="x"
         )
 
@@ -478,7 +479,7 @@ def test_add_section_as_sibling_child_and_at_the_end(world: World) -> None:
     revision = world.import_markdown()
     before = versions_by_section(world.placements(revision))
     two = world.by_key(revision)["2"]
-    sibling = service.add_section(
+    sibling = draft_sections.add_section(
         world.db,
         revision.id,
         actor=world.editor,
@@ -486,7 +487,7 @@ def test_add_section_as_sibling_child_and_at_the_end(world: World) -> None:
         key="2a",
         after_section_id=two.section_id,
     )
-    child = service.add_section(
+    child = draft_sections.add_section(
         world.db,
         revision.id,
         actor=world.editor,
@@ -495,7 +496,9 @@ def test_add_section_as_sibling_child_and_at_the_end(world: World) -> None:
         after_section_id=two.section_id,
         as_child=True,
     )
-    last = service.add_section(world.db, revision.id, actor=world.editor, title="Ganz am Ende")
+    last = draft_sections.add_section(
+        world.db, revision.id, actor=world.editor, title="Ganz am Ende"
+    )
     placements = assert_valid_tree(world, revision)
     order = [(p.key, p.version.title, p.depth) for p in placements]
     assert order == [
@@ -523,13 +526,17 @@ def test_add_section_refuses_bad_input_and_writes_nothing(
     revision = world.import_markdown()
     with writes_nothing():
         with pytest.raises(Invalid):
-            service.add_section(world.db, revision.id, actor=world.editor, title="  ")
+            draft_sections.add_section(world.db, revision.id, actor=world.editor, title="  ")
         with pytest.raises(Invalid):
-            service.add_section(world.db, revision.id, actor=world.editor, title="X", key="1")
+            draft_sections.add_section(
+                world.db, revision.id, actor=world.editor, title="X", key="1"
+            )
         with pytest.raises(Invalid):
-            service.add_section(world.db, revision.id, actor=world.editor, title="X", key="3 2")
+            draft_sections.add_section(
+                world.db, revision.id, actor=world.editor, title="X", key="3 2"
+            )
         with pytest.raises(NotFound):
-            service.add_section(
+            draft_sections.add_section(
                 world.db, revision.id, actor=world.editor, title="X", after_section_id=999_999
             )
 
@@ -538,7 +545,7 @@ def test_delete_section_keeps_the_others(world: World) -> None:
     revision = world.import_markdown()
     before = versions_by_section(world.placements(revision))
     target = world.by_key(revision)["2.1"]
-    service.delete_section(world.db, revision.id, target.section_id, actor=world.editor)
+    draft_sections.delete_section(world.db, revision.id, target.section_id, actor=world.editor)
     placements = assert_valid_tree(world, revision)
     assert [p.key for p in placements] == ["1", "2", "2.2", "3", "3.1", "3.2", "4"]
     del before[target.section_id]
@@ -553,15 +560,15 @@ def test_delete_refuses_a_section_with_children_and_the_last_section(
 ) -> None:
     revision = world.import_markdown()
     with writes_nothing(), pytest.raises(Conflict) as caught:
-        service.delete_section(
+        draft_sections.delete_section(
             world.db, revision.id, world.by_key(revision)["2"].section_id, actor=world.editor
         )
     assert caught.value.code == "has_children"
-    single = service.create_from_markdown(
+    single = drafts.create_from_markdown(
         world.db, world.other_consultation.id, actor=world.admin, markdown="# Einzig"
     )
     with writes_nothing(), pytest.raises(Conflict) as caught:
-        service.delete_section(
+        draft_sections.delete_section(
             world.db, single.id, world.placements(single)[0].section_id, actor=world.admin
         )
     assert caught.value.code == "last_section"
@@ -575,7 +582,7 @@ def test_move_up_and_down_carry_the_subtree(world: World) -> None:
     revision = world.import_markdown()
     before = versions_by_section(world.placements(revision))
     three = world.by_key(revision)["3"].section_id
-    service.move_section(world.db, revision.id, three, actor=world.editor, direction="up")
+    draft_sections.move_section(world.db, revision.id, three, actor=world.editor, direction="up")
     assert order_of(world, revision) == [
         ("1", 0),
         ("3", 0),
@@ -586,10 +593,12 @@ def test_move_up_and_down_carry_the_subtree(world: World) -> None:
         ("2.2", 1),
         ("4", 0),
     ]
-    service.move_section(world.db, revision.id, three, actor=world.editor, direction="down")
+    draft_sections.move_section(world.db, revision.id, three, actor=world.editor, direction="down")
     assert [k for k, _ in order_of(world, revision)] == KEYS
     two_one = world.by_key(revision)["2.1"].section_id
-    service.move_section(world.db, revision.id, two_one, actor=world.editor, direction="down")
+    draft_sections.move_section(
+        world.db, revision.id, two_one, actor=world.editor, direction="down"
+    )
     assert [k for k, _ in order_of(world, revision)] == [
         "1",
         "2",
@@ -608,7 +617,9 @@ def test_indent_and_outdent(world: World) -> None:
     before = versions_by_section(world.placements(revision))
     three = world.by_key(revision)["3"].section_id
     # 3 (with 3.1, 3.2) becomes the last child of 2.
-    service.move_section(world.db, revision.id, three, actor=world.editor, direction="indent")
+    draft_sections.move_section(
+        world.db, revision.id, three, actor=world.editor, direction="indent"
+    )
     assert order_of(world, revision) == [
         ("1", 0),
         ("2", 0),
@@ -620,7 +631,9 @@ def test_indent_and_outdent(world: World) -> None:
         ("4", 0),
     ]
     assert world.by_key(revision)["3"].parent_section_id == world.by_key(revision)["2"].section_id
-    service.move_section(world.db, revision.id, three, actor=world.editor, direction="outdent")
+    draft_sections.move_section(
+        world.db, revision.id, three, actor=world.editor, direction="outdent"
+    )
     assert order_of(world, revision) == [
         ("1", 0),
         ("2", 0),
@@ -633,7 +646,9 @@ def test_indent_and_outdent(world: World) -> None:
     ]
     # Outdenting a first child puts it after its former siblings, as the parent's sibling.
     two_one = world.by_key(revision)["2.1"].section_id
-    service.move_section(world.db, revision.id, two_one, actor=world.editor, direction="outdent")
+    draft_sections.move_section(
+        world.db, revision.id, two_one, actor=world.editor, direction="outdent"
+    )
     assert order_of(world, revision) == [
         ("1", 0),
         ("2", 0),
@@ -663,7 +678,7 @@ def test_impossible_moves_are_conflicts_and_write_nothing(
     with writes_nothing():
         for placement, direction in cases:
             with pytest.raises(Conflict) as caught:
-                service.move_section(
+                draft_sections.move_section(
                     world.db,
                     revision.id,
                     placement.section_id,
@@ -672,7 +687,7 @@ def test_impossible_moves_are_conflicts_and_write_nothing(
                 )
             assert caught.value.code == "cannot_move"
         with pytest.raises(Invalid):
-            service.move_section(
+            draft_sections.move_section(
                 world.db,
                 revision.id,
                 by_key["2"].section_id,
@@ -686,9 +701,11 @@ def test_renumber_by_tree_position_keeps_versions(world: World) -> None:
     revision = world.import_markdown()
     before = versions_by_section(world.placements(revision))
     three = world.by_key(revision)["3"].section_id
-    service.move_section(world.db, revision.id, three, actor=world.editor, direction="up")
-    service.add_section(world.db, revision.id, actor=world.editor, title="Anhang")  # unnumbered
-    service.renumber_sections(world.db, revision.id, actor=world.editor)
+    draft_sections.move_section(world.db, revision.id, three, actor=world.editor, direction="up")
+    draft_sections.add_section(
+        world.db, revision.id, actor=world.editor, title="Anhang"
+    )  # unnumbered
+    draft_sections.renumber_sections(world.db, revision.id, actor=world.editor)
     placements = assert_valid_tree(world, revision)
     assert [(p.key, p.version.title) for p in placements] == [
         ("1", "Präambel"),
@@ -706,7 +723,7 @@ def test_renumber_by_tree_position_keeps_versions(world: World) -> None:
 
 
 def test_renumber_below_an_unnumbered_section_gives_unique_keys(world: World) -> None:
-    revision = service.create_from_sections(
+    revision = drafts.create_from_sections(
         world.db,
         world.consultation.id,
         actor=world.editor,
@@ -718,16 +735,18 @@ def test_renumber_below_an_unnumbered_section_gives_unique_keys(world: World) ->
     )
     anhang = world.placements(revision)[1].section_id
     table = world.placements(revision)[2].section_id
-    service.move_section(world.db, revision.id, table, actor=world.editor, direction="indent")
+    draft_sections.move_section(
+        world.db, revision.id, table, actor=world.editor, direction="indent"
+    )
     assert world.by_key(revision)["A.1"].parent_section_id == anhang
-    service.renumber_sections(world.db, revision.id, actor=world.editor)
+    draft_sections.renumber_sections(world.db, revision.id, actor=world.editor)
     assert [p.key for p in assert_valid_tree(world, revision)] == ["1", "", "2"]
 
 
 def test_replace_sections_restructures_a_draft_in_place(world: World) -> None:
     revision = world.import_markdown()
     edited = world.by_key(revision)["2.1"]
-    service.update_section(
+    draft_sections.update_section(
         world.db,
         revision.id,
         edited.section_id,
@@ -740,7 +759,7 @@ def test_replace_sections_restructures_a_draft_in_place(world: World) -> None:
     payload.reverse()
     for entry in payload:
         entry["parent_key"] = None
-    service.replace_sections(
+    draft_sections.replace_sections(
         world.db, revision.id, actor=world.editor, sections=payload, note="umgestellt"
     )
     placements = assert_valid_tree(world, revision)
@@ -752,10 +771,10 @@ def test_replace_sections_restructures_a_draft_in_place(world: World) -> None:
 
 def test_update_note(world: World) -> None:
     revision = world.import_markdown()
-    service.update_note(world.db, revision.id, actor=world.editor, note="Notiz  \r\n\r\n")
+    drafts.update_note(world.db, revision.id, actor=world.editor, note="Notiz  \r\n\r\n")
     assert revision.note == "Notiz"
     with pytest.raises(Invalid):
-        service.update_note(world.db, revision.id, actor=world.editor, note="x" * 2001)
+        drafts.update_note(world.db, revision.id, actor=world.editor, note="x" * 2001)
 
 
 # --- publishing ---------------------------------------------------------------------------
@@ -763,16 +782,16 @@ def test_update_note(world: World) -> None:
 
 def test_publish_freezes_and_supersedes_the_older_published_revision(world: World) -> None:
     first = world.import_markdown()
-    published = service.publish(world.db, first.id, actor=world.editor)
+    published = drafts.publish(world.db, first.id, actor=world.editor)
     assert published.status == "published" and published.published_at is not None
-    second = service.copy_revision(world.db, first.id, actor=world.editor)
+    second = drafts.copy_revision(world.db, first.id, actor=world.editor)
     assert first.status == "published"
-    service.publish(world.db, second.id, actor=world.editor)
+    drafts.publish(world.db, second.id, actor=world.editor)
     world.db.expire_all()
     assert status_of(world.db, first.id) == "superseded"
     assert status_of(world.db, second.id) == "published"
-    third = service.copy_revision(world.db, second.id, actor=world.editor)
-    service.publish(world.db, third.id, actor=world.editor)
+    third = drafts.copy_revision(world.db, second.id, actor=world.editor)
+    drafts.publish(world.db, third.id, actor=world.editor)
     world.db.expire_all()
     statuses = world.db.scalars(
         select(Revision.status)
@@ -783,26 +802,28 @@ def test_publish_freezes_and_supersedes_the_older_published_revision(world: Worl
 
 
 EDITS: dict[str, Callable[[World, Revision, Placement], object]] = {
-    "update_section": lambda w, r, p: service.update_section(
+    "update_section": lambda w, r, p: draft_sections.update_section(
         w.db, r.id, p.section_id, actor=w.editor, base_version_id=p.version_id, body="neu"
     ),
-    "update_key": lambda w, r, p: service.update_section(
+    "update_key": lambda w, r, p: draft_sections.update_section(
         w.db, r.id, p.section_id, actor=w.editor, base_version_id=p.version_id, key="9"
     ),
-    "add_section": lambda w, r, p: service.add_section(w.db, r.id, actor=w.editor, title="Neu"),
-    "delete_section": lambda w, r, p: service.delete_section(
+    "add_section": lambda w, r, p: draft_sections.add_section(
+        w.db, r.id, actor=w.editor, title="Neu"
+    ),
+    "delete_section": lambda w, r, p: draft_sections.delete_section(
         w.db, r.id, p.section_id, actor=w.editor
     ),
-    "move_section": lambda w, r, p: service.move_section(
+    "move_section": lambda w, r, p: draft_sections.move_section(
         w.db, r.id, p.section_id, actor=w.editor, direction="down"
     ),
-    "renumber": lambda w, r, p: service.renumber_sections(w.db, r.id, actor=w.editor),
-    "replace_sections": lambda w, r, p: service.replace_sections(
+    "renumber": lambda w, r, p: draft_sections.renumber_sections(w.db, r.id, actor=w.editor),
+    "replace_sections": lambda w, r, p: draft_sections.replace_sections(
         w.db, r.id, actor=w.editor, sections=[{"key": "1", "title": "Alles neu"}]
     ),
-    "update_note": lambda w, r, p: service.update_note(w.db, r.id, actor=w.editor, note="x"),
-    "publish": lambda w, r, p: service.publish(w.db, r.id, actor=w.editor),
-    "discard": lambda w, r, p: service.discard_draft(w.db, r.id, actor=w.editor),
+    "update_note": lambda w, r, p: drafts.update_note(w.db, r.id, actor=w.editor, note="x"),
+    "publish": lambda w, r, p: drafts.publish(w.db, r.id, actor=w.editor),
+    "discard": lambda w, r, p: drafts.discard_draft(w.db, r.id, actor=w.editor),
 }
 
 
@@ -811,7 +832,7 @@ def test_any_edit_of_a_published_revision_is_refused_and_writes_nothing(
     world: World, writes_nothing: NoWrites, edit: str
 ) -> None:
     revision = world.import_markdown()
-    service.publish(world.db, revision.id, actor=world.editor)
+    drafts.publish(world.db, revision.id, actor=world.editor)
     target = world.by_key(revision)["4"]
     snapshot = [(p.section_id, p.version_id, p.key, p.position) for p in world.placements(revision)]
     with writes_nothing(), pytest.raises(Conflict) as caught:
@@ -828,24 +849,24 @@ def test_only_one_draft_at_a_time(world: World, writes_nothing: NoWrites) -> Non
     draft = world.import_markdown()
     attempts: list[Callable[[], object]] = [
         lambda: world.import_markdown(),
-        lambda: service.create_from_sections(
+        lambda: drafts.create_from_sections(
             world.db, world.consultation.id, actor=world.editor, sections=[{"title": "X"}]
         ),
-        lambda: service.copy_revision(world.db, draft.id, actor=world.editor),
+        lambda: drafts.copy_revision(world.db, draft.id, actor=world.editor),
     ]
     for attempt in attempts:
         with writes_nothing(), pytest.raises(Conflict) as caught:
             attempt()
         assert caught.value.code == "draft_exists"
         assert caught.value.details == {"draft_revision_id": draft.id}
-    service.publish(world.db, draft.id, actor=world.editor)
-    assert service.copy_revision(world.db, draft.id, actor=world.editor).number == 2
+    drafts.publish(world.db, draft.id, actor=world.editor)
+    assert drafts.copy_revision(world.db, draft.id, actor=world.editor).number == 2
 
 
 def test_discarding_a_draft_keeps_versions_and_frees_the_slot(world: World) -> None:
     draft = world.import_markdown()
     versions = world.db.scalar(select(func.count()).select_from(SectionVersion))
-    assert service.discard_draft(world.db, draft.id, actor=world.editor) == world.consultation.id
+    assert drafts.discard_draft(world.db, draft.id, actor=world.editor) == world.consultation.id
     assert world.db.get(Revision, draft.id) is None
     assert world.db.scalar(select(func.count()).select_from(SectionVersion)) == versions
     assert world.db.scalar(select(func.count()).select_from(Placement)) == 0
@@ -862,23 +883,23 @@ def test_who_reads_which_revision(world: World) -> None:
     outsider = world.make_user()
     other_editor = world.member("editor", world.other_consultation)
 
-    assert service.get_revision(world.db, draft.id, actor=world.editor) is draft
-    assert service.get_revision(world.db, draft.id, actor=world.admin) is draft
+    assert access.get_revision(world.db, draft.id, actor=world.editor) is draft
+    assert access.get_revision(world.db, draft.id, actor=world.admin) is draft
     for reader in (observer, participant, outsider, other_editor, None):
         with pytest.raises(NotFound):
-            service.get_revision(world.db, draft.id, actor=reader)
+            access.get_revision(world.db, draft.id, actor=reader)
 
-    service.publish(world.db, draft.id, actor=world.editor)
-    assert service.get_revision(world.db, draft.id, actor=observer) is draft
+    drafts.publish(world.db, draft.id, actor=world.editor)
+    assert access.get_revision(world.db, draft.id, actor=observer) is draft
     for reader in (participant, outsider, other_editor, None):
         with pytest.raises(NotFound):
-            service.get_revision(world.db, draft.id, actor=reader)
+            access.get_revision(world.db, draft.id, actor=reader)
     with pytest.raises(NotFound):
-        service.get_revision(world.db, 999_999, actor=world.editor)
+        access.get_revision(world.db, 999_999, actor=world.editor)
 
     listed = service.list_revisions(world.db, world.consultation, actor=observer)
     assert [r.id for r in listed] == [draft.id]
-    second = service.copy_revision(world.db, draft.id, actor=world.editor)
+    second = drafts.copy_revision(world.db, draft.id, actor=world.editor)
     assert [r.id for r in service.list_revisions(world.db, world.consultation, actor=observer)] == [
         draft.id
     ]
@@ -889,7 +910,7 @@ def test_who_reads_which_revision(world: World) -> None:
 
 def test_only_editors_write(world: World, writes_nothing: NoWrites) -> None:
     published = world.import_markdown()
-    service.publish(world.db, published.id, actor=world.editor)
+    drafts.publish(world.db, published.id, actor=world.editor)
     target = world.by_key(published)["1"]
     observer = world.member("observer")
     participant = world.member("participant")
@@ -897,22 +918,22 @@ def test_only_editors_write(world: World, writes_nothing: NoWrites) -> None:
     with writes_nothing():
         for actor in (observer, participant):
             with pytest.raises(NotPermitted):
-                service.create_from_markdown(
+                drafts.create_from_markdown(
                     world.db, world.consultation.id, actor=actor, markdown=MARKDOWN
                 )
             with pytest.raises(NotPermitted):
-                service.create_from_sections(
+                drafts.create_from_sections(
                     world.db, world.consultation.id, actor=actor, sections=[{"title": "X"}]
                 )
         with pytest.raises(NotFound):
-            service.create_from_markdown(
+            drafts.create_from_markdown(
                 world.db, world.consultation.id, actor=outsider, markdown=MARKDOWN
             )
         # The observer may read the published revision but not copy or edit it.
         with pytest.raises(NotPermitted):
-            service.copy_revision(world.db, published.id, actor=observer)
+            drafts.copy_revision(world.db, published.id, actor=observer)
         with pytest.raises(NotPermitted):
-            service.update_section(
+            draft_sections.update_section(
                 world.db,
                 published.id,
                 target.section_id,
@@ -921,16 +942,16 @@ def test_only_editors_write(world: World, writes_nothing: NoWrites) -> None:
                 body="x",
             )
         with pytest.raises(NotPermitted):
-            service.publish(world.db, published.id, actor=observer)
+            drafts.publish(world.db, published.id, actor=observer)
         # Participants and outsiders do not even learn that it exists.
         for actor in (participant, outsider):
             with pytest.raises(NotFound):
-                service.copy_revision(world.db, published.id, actor=actor)
-    draft = service.copy_revision(world.db, published.id, actor=world.editor)
+                drafts.copy_revision(world.db, published.id, actor=actor)
+    draft = drafts.copy_revision(world.db, published.id, actor=world.editor)
     with writes_nothing():
         for actor in (observer, participant, outsider):
             with pytest.raises(NotFound):
-                service.update_section(
+                draft_sections.update_section(
                     world.db,
                     draft.id,
                     target.section_id,
@@ -939,7 +960,7 @@ def test_only_editors_write(world: World, writes_nothing: NoWrites) -> None:
                     body="x",
                 )
             with pytest.raises(NotFound):
-                service.publish(world.db, draft.id, actor=actor)
+                drafts.publish(world.db, draft.id, actor=actor)
 
 
 # --- bad input writes nothing -------------------------------------------------------------
@@ -966,11 +987,11 @@ def test_bad_markdown_is_refused_and_writes_nothing(world: World, writes_nothing
 
 def test_an_oversized_section_body_is_refused(world: World, writes_nothing: NoWrites) -> None:
     with writes_nothing(), pytest.raises(Invalid) as caught:
-        service.create_from_sections(
+        drafts.create_from_sections(
             world.db,
             world.consultation.id,
             actor=world.editor,
-            sections=[{"key": "1", "title": "Riesig", "body": "x" * (service.MAX_BODY + 1)}],
+            sections=[{"key": "1", "title": "Riesig", "body": "x" * (section_input.MAX_BODY + 1)}],
         )
     assert caught.value.code == "body_too_long"
 
@@ -978,14 +999,14 @@ def test_an_oversized_section_body_is_refused(world: World, writes_nothing: NoWr
 @pytest.fixture
 def published(world: World) -> Revision:
     revision = world.import_markdown()
-    service.publish(world.db, revision.id, actor=world.editor)
+    drafts.publish(world.db, revision.id, actor=world.editor)
     return revision
 
 
 def bad_section_lists(world: World, base: Revision) -> list[tuple[str, dict[str, Any], str]]:
     """(label, keyword arguments of create_from_sections, expected error code)."""
     payload = world.payload(base)
-    foreign = service.create_from_markdown(
+    foreign = drafts.create_from_markdown(
         world.db, world.other_consultation.id, actor=world.admin, markdown="# Fremd\n\nText"
     )
     foreign_section = world.placements(foreign)[0].section_id
@@ -1093,21 +1114,21 @@ def test_bad_section_lists_are_refused_and_write_nothing(
     before = row_counts(world.db)
     for label, kwargs, code in cases:
         with writes_nothing(), pytest.raises(Invalid) as caught:
-            service.create_from_sections(
+            drafts.create_from_sections(
                 world.db, world.consultation.id, actor=world.editor, **kwargs
             )
         assert caught.value.code == code, label
         assert caught.value.status == 422
     assert row_counts(world.db) == before
     # The same lists are refused when they replace a draft's sections.
-    draft = service.copy_revision(world.db, published.id, actor=world.editor)
+    draft = drafts.copy_revision(world.db, published.id, actor=world.editor)
     snapshot = [(p.section_id, p.version_id) for p in world.placements(draft)]
     for label, kwargs, code in cases:
         if code in {"unknown_base_revision", "invalid_base_revision"}:
             continue
         kwargs = {k: v for k, v in kwargs.items() if k != "base_revision_id"}
         with writes_nothing(), pytest.raises(Invalid) as caught:
-            service.replace_sections(world.db, draft.id, actor=world.editor, **kwargs)
+            draft_sections.replace_sections(world.db, draft.id, actor=world.editor, **kwargs)
         assert caught.value.code == code, label
     world.db.expire_all()
     assert [(p.section_id, p.version_id) for p in world.placements(draft)] == snapshot
@@ -1118,7 +1139,7 @@ def test_a_section_id_twice_is_refused_even_with_identical_entries(
 ) -> None:
     payload = world.payload(published)
     with writes_nothing(), pytest.raises(Invalid) as caught:
-        service.create_from_sections(
+        drafts.create_from_sections(
             world.db,
             world.consultation.id,
             actor=world.editor,
@@ -1138,14 +1159,14 @@ def test_update_section_refuses_bad_text_and_writes_nothing(
         {"title": "x" * 301},
         {"title": 5},
         {"body": None},
-        {"body": "x" * (service.MAX_BODY + 1)},
+        {"body": "x" * (section_input.MAX_BODY + 1)},
         {"key": "1 2"},
         {"key": "2.1"},  # taken
     ]
     with writes_nothing():
         for kwargs in cases:
             with pytest.raises(Invalid):
-                service.update_section(
+                draft_sections.update_section(
                     world.db,
                     revision.id,
                     target.section_id,
@@ -1160,7 +1181,7 @@ def test_update_section_refuses_bad_text_and_writes_nothing(
 
 def test_a_section_inserted_before_others_does_not_steal_their_identity(world: World) -> None:
     first = world.import_markdown("# 1 Bildung\n\nB\n\n# 2 Arbeit\n\nA\n\n# 3 Umsetzung\n\nU")
-    service.publish(world.db, first.id, actor=world.editor)
+    drafts.publish(world.db, first.id, actor=world.editor)
     old = {p.version.title: p for p in world.placements(first)}
     # A new section 1 pushes every other number up by one.
     second = world.import_markdown(
@@ -1175,11 +1196,11 @@ def test_a_section_inserted_before_others_does_not_steal_their_identity(world: W
 
 def test_editing_back_to_the_base_text_shares_the_base_version_again(world: World) -> None:
     first = world.import_markdown()
-    service.publish(world.db, first.id, actor=world.editor)
-    draft = service.copy_revision(world.db, first.id, actor=world.editor)
+    drafts.publish(world.db, first.id, actor=world.editor)
+    draft = drafts.copy_revision(world.db, first.id, actor=world.editor)
     base = world.by_key(first)["2.1"]
     original = (base.version.title, base.version.body)
-    edited = service.update_section(
+    edited = draft_sections.update_section(
         world.db,
         draft.id,
         base.section_id,
@@ -1188,7 +1209,7 @@ def test_editing_back_to_the_base_text_shares_the_base_version_again(world: Worl
         body="Zwischenstand.",
     )
     assert edited.version_id != base.version_id
-    reverted = service.update_section(
+    reverted = draft_sections.update_section(
         world.db,
         draft.id,
         base.section_id,

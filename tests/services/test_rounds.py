@@ -1,4 +1,5 @@
-"""Working groups, memberships and consultation rounds (consult.services.rounds)."""
+"""Working groups, memberships and consultation rounds (consult.services.working_groups,
+rounds)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from consult.models import (
     User,
     WorkingGroup,
 )
+from consult.services import access, drafts, permissions, working_groups
 from consult.services import consultations as consultation_service
-from consult.services import permissions
 from consult.services import revisions as revision_service
 from consult.services import rounds as service
 from tests import support
@@ -67,7 +68,7 @@ def round_args(world: World, **overrides: object) -> dict[str, object]:
 
 def test_create_a_working_group_with_sections(world: World) -> None:
     sections = [world.section_id("2"), world.section_id("2.1")]
-    group = service.create_working_group(
+    group = working_groups.create_working_group(
         world.db,
         world.consultation.id,
         actor=world.editor,
@@ -79,32 +80,34 @@ def test_create_a_working_group_with_sections(world: World) -> None:
     assert sorted(s.section_id for s in group.sections) == sorted(sections)
     names = [
         g.name
-        for g in service.list_working_groups(world.db, world.consultation.id, actor=world.bob)
+        for g in working_groups.list_working_groups(
+            world.db, world.consultation.id, actor=world.bob
+        )
     ]
     assert names == sorted(names) and "AK Integration" in names
 
 
 def test_working_group_errors(world: World) -> None:
-    service.create_working_group(
+    working_groups.create_working_group(
         world.db, world.consultation.id, actor=world.editor, name="AK Ältere Menschen"
     )
     before = count(world.db, WorkingGroup)
     # the same names in another case and spacing (beyond ASCII too: "Ä" and "ä")
     for name in ("AK Bildung", "ak  BILDUNG", "ak ältere menschen"):
         with pytest.raises(Conflict) as caught:
-            service.create_working_group(
+            working_groups.create_working_group(
                 world.db, world.consultation.id, actor=world.editor, name=name
             )
         assert (caught.value.status, caught.value.code) == (409, "duplicate_name")
     other = consultation_service.create_consultation(world.db, actor=world.admin, title="Anderes")
     world.add_member(other.id, world.editor, "editor")
-    foreign = revision_service.create_from_markdown(
+    foreign = drafts.create_from_markdown(
         world.db, other.id, actor=world.editor, markdown="# 1 Fremd\n\nText."
     )
     foreign_section = revision_service.outline(world.db, foreign).placements[0].section_id
     for section_ids in ([999_999], [foreign_section], [world.section_id("1"), 999_999]):
         with pytest.raises(Invalid) as caught:
-            service.create_working_group(
+            working_groups.create_working_group(
                 world.db,
                 world.consultation.id,
                 actor=world.editor,
@@ -114,31 +117,31 @@ def test_working_group_errors(world: World) -> None:
         assert (caught.value.status, caught.value.code) == (422, "unknown_section")
     for bad in ("1", [True], ["x"]):
         with pytest.raises(Invalid):
-            service.create_working_group(
+            working_groups.create_working_group(
                 world.db, world.consultation.id, actor=world.editor, name="AK Neu", section_ids=bad
             )
     for name in ("", "   ", None, "x" * 201):
         with pytest.raises(Invalid):
-            service.create_working_group(
+            working_groups.create_working_group(
                 world.db, world.consultation.id, actor=world.editor, name=name
             )
     for user in (world.alice, world.observer, world.mayor):
         with pytest.raises(NotPermitted):
-            service.create_working_group(
+            working_groups.create_working_group(
                 world.db, world.consultation.id, actor=user, name="AK Eigenmächtig"
             )
     with pytest.raises(NotFound):
-        service.create_working_group(
+        working_groups.create_working_group(
             world.db, world.consultation.id, actor=world.make_user(), name="AK X"
         )
     # The same name in another consultation is fine.
-    service.create_working_group(world.db, other.id, actor=world.editor, name="AK Bildung")
+    working_groups.create_working_group(world.db, other.id, actor=world.editor, name="AK Bildung")
     assert count(world.db, WorkingGroup) == before + 1
 
 
 def test_update_a_working_group(world: World) -> None:
     group = world.groups["a"]
-    service.update_working_group(
+    working_groups.update_working_group(
         world.db,
         group.id,
         actor=world.editor,
@@ -148,11 +151,11 @@ def test_update_a_working_group(world: World) -> None:
     assert group.name == "AK Bildung und Sprache"
     assert [s.section_id for s in group.sections] == [world.section_id("2")]
     with pytest.raises(Conflict):
-        service.update_working_group(
+        working_groups.update_working_group(
             world.db, group.id, actor=world.editor, name="AK Arbeit", section_ids=[]
         )
     with pytest.raises(NotPermitted):
-        service.update_working_group(
+        working_groups.update_working_group(
             world.db, group.id, actor=world.alice, name="AK Meins", section_ids=[]
         )
 
@@ -160,28 +163,30 @@ def test_update_a_working_group(world: World) -> None:
 def test_set_member_replaces_working_groups(world: World) -> None:
     a, b, c = (world.groups[k].id for k in "abc")
     cid, alice = world.consultation.id, world.alice
-    assert service.user_group_ids(world.db, cid, alice.id) == sorted([a, c])
+    assert working_groups.user_group_ids(world.db, cid, alice.id) == sorted([a, c])
     consultation_service.set_member(
         world.db, cid, alice.id, actor=world.editor, role="participant", working_group_ids=[b]
     )
-    assert service.user_group_ids(world.db, cid, alice.id) == [b]
+    assert working_groups.user_group_ids(world.db, cid, alice.id) == [b]
     # Leaving working_group_ids out keeps them; an empty list removes all.
     consultation_service.set_member(world.db, cid, alice.id, actor=world.editor, role="participant")
-    assert service.user_group_ids(world.db, cid, alice.id) == [b]
+    assert working_groups.user_group_ids(world.db, cid, alice.id) == [b]
     consultation_service.set_member(
         world.db, cid, alice.id, actor=world.editor, role="participant", working_group_ids=[]
     )
-    assert service.user_group_ids(world.db, cid, alice.id) == []
+    assert working_groups.user_group_ids(world.db, cid, alice.id) == []
     # Other people keep theirs.
-    assert service.user_group_ids(world.db, cid, world.anna.id) == [a]
+    assert working_groups.user_group_ids(world.db, cid, world.anna.id) == [a]
 
 
 def test_set_member_refuses_unknown_working_groups(world: World) -> None:
     other = consultation_service.create_consultation(world.db, actor=world.admin, title="Anderes")
     world.add_member(other.id, world.editor, "editor")
-    foreign = service.create_working_group(world.db, other.id, actor=world.editor, name="AK Fremd")
+    foreign = working_groups.create_working_group(
+        world.db, other.id, actor=world.editor, name="AK Fremd"
+    )
     cid, alice = world.consultation.id, world.alice
-    groups_before = service.user_group_ids(world.db, cid, alice.id)
+    groups_before = working_groups.user_group_ids(world.db, cid, alice.id)
     for group_ids in ([999_999], [foreign.id], [world.groups["b"].id, 999_999]):
         with pytest.raises(Invalid) as caught:
             consultation_service.set_member(
@@ -203,7 +208,7 @@ def test_set_member_refuses_unknown_working_groups(world: World) -> None:
                 role="participant",
                 working_group_ids=bad,
             )
-    assert service.user_group_ids(world.db, cid, alice.id) == groups_before
+    assert working_groups.user_group_ids(world.db, cid, alice.id) == groups_before
     with pytest.raises(NotPermitted):
         consultation_service.set_member(
             world.db, cid, world.anna.id, actor=alice, role="participant", working_group_ids=[]
@@ -263,7 +268,7 @@ def test_rounds_only_on_published_revisions(world: World) -> None:
         assert caught.value.code == code
     assert count(world.db, Round) == before
     # Once published, the new revision takes rounds; the superseded one still does.
-    revision_service.publish(world.db, draft.id, actor=world.editor)
+    drafts.publish(world.db, draft.id, actor=world.editor)
     service.create_round(world.db, world.consultation.id, **round_args(world, revision_id=draft.id))
     service.create_round(world.db, world.consultation.id, **round_args(world))
 
@@ -508,7 +513,7 @@ def test_closing_a_scheduled_round(world: World) -> None:
 def test_invited_people_read_the_rounds_revision_but_not_others(world: World) -> None:
     second = world.new_revision()
     third = world.new_revision({"1": "Ganz neu."}, removed=(), publish=False)
-    get = revision_service.get_revision
+    get = access.get_revision
     # Before any round: participants read nothing; observers read published revisions.
     for user in (world.alice, world.bob, world.mayor):
         with pytest.raises(NotFound):
@@ -527,10 +532,10 @@ def test_invited_people_read_the_rounds_revision_but_not_others(world: World) ->
         with pytest.raises(NotFound):
             get(world.db, second.id, actor=user)
     # Invitation is through the round's groups (and municipalities), not the role.
-    assert service.get_round(world.db, round_.id, actor=world.alice).id == round_.id
+    assert access.get_round(world.db, round_.id, actor=world.alice).id == round_.id
     for user in (world.bob, world.observer, world.outsider):
         with pytest.raises(NotFound):
-            service.get_round(world.db, round_.id, actor=user)
+            access.get_round(world.db, round_.id, actor=user)
     assert [
         r.id for r in service.list_rounds(world.db, world.consultation.id, actor=world.alice)
     ] == [round_.id]
@@ -546,7 +551,7 @@ def test_invited_people_read_the_rounds_revision_but_not_others(world: World) ->
 def test_municipalities_are_invited_by_the_flag(world: World) -> None:
     round_ = world.open_round(groups=("a",), municipalities=True)
     assert round_.id in permissions.invited_round_ids(world.db, world.mayor, world.consultation.id)
-    assert revision_service.get_revision(world.db, world.revision.id, actor=world.mayor)
+    assert access.get_revision(world.db, world.revision.id, actor=world.mayor)
     other = world.open_round(groups=("a",))
     assert other.id not in permissions.invited_round_ids(
         world.db, world.mayor, world.consultation.id
@@ -572,12 +577,8 @@ def test_feedback_round_explains_why_not(world: World) -> None:
     with pytest.raises(Conflict) as caught:
         service.feedback_round(world.db, revision, world.alice, now + timedelta(days=3))
     assert caught.value.code == "round_closed"
-    assert service.open_rounds_for(world.db, revision, world.alice, now + timedelta(days=2)) == [
-        round_
-    ]
-    assert (
-        service.open_rounds_for(world.db, revision, world.observer, now + timedelta(days=2)) == []
-    )
+    with pytest.raises(NotPermitted):  # open, but not to someone not invited
+        service.feedback_round(world.db, revision, world.observer, now + timedelta(days=2))
 
 
 def test_set_member_with_an_unknown_group_changes_nothing(
@@ -607,23 +608,23 @@ def test_set_group_members_replaces_them_and_refuses_non_members(
     db: Session, admin: User, make_user: Callable[..., User]
 ) -> None:
     consultation = consultation_service.create_consultation(db, actor=admin, title="Konzept")
-    group = service.create_working_group(db, consultation.id, actor=admin, name="AK")
+    group = working_groups.create_working_group(db, consultation.id, actor=admin, name="AK")
     anna, ben, outsider = make_user("Anna"), make_user("Ben"), make_user("Otto")
     for person in (anna, ben):
         consultation_service.set_member(
             db, consultation.id, person.id, actor=admin, role="participant"
         )
-    service.set_group_members(db, group.id, actor=admin, user_ids=[anna.id, ben.id])
+    working_groups.set_group_members(db, group.id, actor=admin, user_ids=[anna.id, ben.id])
     assert sorted(m.user_id for m in group.members) == sorted([anna.id, ben.id])
-    service.set_group_members(db, group.id, actor=admin, user_ids=[ben.id])
+    working_groups.set_group_members(db, group.id, actor=admin, user_ids=[ben.id])
     assert [m.user_id for m in group.members] == [ben.id]
     with pytest.raises(Invalid):
-        service.set_group_members(db, group.id, actor=admin, user_ids=[anna.id, outsider.id])
+        working_groups.set_group_members(db, group.id, actor=admin, user_ids=[anna.id, outsider.id])
     assert [m.user_id for m in group.members] == [ben.id]
     # a number no id column holds is refused before any query (SQLite cannot compare it)
     with pytest.raises(Invalid) as caught:
-        service.set_group_members(db, group.id, actor=admin, user_ids=[ben.id, 10**25])
+        working_groups.set_group_members(db, group.id, actor=admin, user_ids=[ben.id, 10**25])
     assert caught.value.code == "invalid_members"
     assert [m.user_id for m in group.members] == [ben.id]
     with pytest.raises(NotPermitted):
-        service.set_group_members(db, group.id, actor=anna, user_ids=[anna.id])
+        working_groups.set_group_members(db, group.id, actor=anna, user_ids=[anna.id])

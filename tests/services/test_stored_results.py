@@ -17,8 +17,7 @@ from sqlalchemy import select
 from consult.domain.anchoring import LOCATE_ALGORITHM, Anchor, Located
 from consult.domain.textdiff import DIFF_ALGORITHM, Op
 from consult.models import FeedbackLocation, SectionDiff
-from consult.services import diffs
-from consult.services import feedback as service
+from consult.services import diffs, feedback_locations, feedback_views
 from tests.services.test_feedback import World, world  # noqa: F401  (the fixture)
 
 
@@ -45,11 +44,11 @@ def test_locations_placed_by_other_rules_are_placed_again(
         calls.append(len(anchors))
         return [Located("orphaned", None, None) for _ in anchors]
 
-    monkeypatch.setattr(service, "LOCATE_ALGORITHM", "relocate-999/diff-1")
-    monkeypatch.setattr(service, "relocate_many", new_rules)
+    monkeypatch.setattr(feedback_locations, "LOCATE_ALGORITHM", "relocate-999/diff-1")
+    monkeypatch.setattr(feedback_locations, "relocate_many", new_rules)
     [view] = [
         v
-        for v in service.visible_feedback(world.db, second, actor=world.editor)
+        for v in feedback_views.visible_feedback(world.db, second, actor=world.editor)
         if v.feedback.id == comment.id
     ]
     assert view.location is not None and view.location.state == "orphaned"
@@ -58,7 +57,7 @@ def test_locations_placed_by_other_rules_are_placed_again(
     assert (row.state, row.start, row.algorithm) == ("orphaned", None, "relocate-999/diff-1")
 
     # Read again under the same rules: from the stored row, not computed.
-    service.visible_feedback(world.db, second, actor=world.editor)
+    feedback_views.visible_feedback(world.db, second, actor=world.editor)
     assert calls == [1]
 
 

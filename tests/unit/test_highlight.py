@@ -306,7 +306,8 @@ def test_property_every_replacement_is_drawn_once_and_blocks_keep_their_text(
     import lxml.html
 
     from consult.models import Feedback, Placement, SectionVersion
-    from consult.services.feedback import FeedbackView, Location
+    from consult.services.feedback_locations import Location
+    from consult.services.feedback_views import FeedbackView
     from consult.web.reading import Filters, build_sections
 
     body, suggestions = case

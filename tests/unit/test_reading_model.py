@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from consult.services.feedback import FeedbackView, Location
+from consult.services.feedback_locations import Location
+from consult.services.feedback_views import FeedbackView
 from consult.web.reading import Filters, build_sections
 
 BODY = "Die Polizei und die Verbände arbeiten zusammen."

@@ -1,4 +1,5 @@
-"""Word-level diffs, similarity and diff rendering (consult.domain.textdiff, TEXT.md 4)."""
+"""Word-level diffs and similarity (consult.domain.textdiff, TEXT.md 4); their HTML is
+tested with the filter that renders it (test_filters.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from consult.domain.textdiff import (
     Op,
     check_ops,
     levenshtein,
-    render_ops_html,
     similarity,
     tokenize,
     word_diff,
@@ -353,31 +353,3 @@ def test_similarity_is_between_zero_and_one(a: str, b: str) -> None:
     value = similarity(a, b)
     assert 0.0 <= value <= 1.0
     assert (value == 1.0) == (a == b)
-
-
-# --- render_ops_html ----------------------------------------------------------------------
-
-
-def test_render_escapes_each_op_before_wrapping() -> None:
-    ops: list[Op] = [
-        (EQUAL, "a < b & "),
-        (DELETE, '"alt"'),
-        (INSERT, "<script>alert(1)</script>"),
-        (EQUAL, " 'ok'"),
-    ]
-    assert render_ops_html(ops) == (
-        "a &lt; b &amp; <del>&quot;alt&quot;</del>"
-        "<ins>&lt;script&gt;alert(1)&lt;/script&gt;</ins> &#x27;ok&#x27;"
-    )
-
-
-def test_render_of_a_fake_diff_in_the_text_stays_text() -> None:
-    html = render_ops_html(word_diff("x", "<ins>gefälscht</ins>"))
-    assert "<ins><ins>" not in html
-    assert html.count("<ins>") == 1
-    assert "&lt;ins&gt;gefälscht&lt;/ins&gt;" in html
-
-
-def test_render_rejects_unknown_kinds() -> None:
-    with pytest.raises(ValueError, match="unknown diff op"):
-        render_ops_html([("replace", "x")])

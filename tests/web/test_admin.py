@@ -213,12 +213,33 @@ def test_invitation_link_rejects_a_bad_password(
         ),
         ({"password": "aaaaaaaaaaaa", "confirm": "aaaaaaaaaaaa"}, "password", "verschiedene"),
         ({"password": "tom@example.org", "confirm": "tom@example.org"}, "password", "E-Mail"),
+        ({"password": "passwort123", "confirm": "passwort123"}, "password", "häufig verwendet"),
+        ({"password": "Test-Tom-2026", "confirm": "Test-Tom-2026"}, "password", "Ihren Namen"),
     ]:
         response = invitee.post(link, data=data)
         assert response.status_code == 422, data
         assert message in support.field_error(support.page(response), field), data
     assert support.snapshot(db) == before
     assert invitee.get(link).status_code == 200  # the link still works
+
+
+def test_the_admin_form_sets_no_password(app: Flask, as_admin: CSRFClient, db: Session) -> None:
+    """Admins invite; the person chooses the password on the invitation page, under the
+    same rules as everywhere. A password sent along with the form is not used."""
+    form = support.page(as_admin.get("/admin/users/new"))
+    assert 'type="password"' not in form and 'name="password"' not in form
+    response = as_admin.post(
+        "/admin/users/new",
+        data={"name": "Uwe Ulm", "email": "uwe@example.org", "password": "passwort123"},
+    )
+    assert response.status_code == 302
+    user = db.scalar(select(User).where(User.email_key == "uwe@example.org"))
+    assert user is not None and user.password_hash is None
+    link = support.link_in(support.mails(app)[0])
+    invitee: CSRFClient = app.test_client()  # type: ignore[assignment]
+    response = invitee.post(link, data={"password": "passwort123", "confirm": "passwort123"})
+    assert response.status_code == 422
+    assert "häufig verwendet" in support.field_error(support.page(response), "password")
 
 
 def test_reinvite_sends_a_new_link_and_ends_the_old_one(

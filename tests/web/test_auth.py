@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from consult.db import database, utcnow
 from consult.extensions import limiter
 from consult.models import OneTimeToken, OutboxMessage, User
+from consult.services import accounts
 from tests import support
 from tests.conftest import PASSWORD, CSRFClient
 
@@ -46,6 +47,108 @@ def test_login_and_logout(client: CSRFClient, make_user: Callable[..., User], lo
     response = client.post("/logout")
     assert response.status_code == 302
     assert client.get("/profile/").status_code == 302
+
+
+# --- logging out: the session and the "remember me" cookie end -------------------------------
+
+SESSION_COOKIE = "consult_session"
+REMEMBER_COOKIE = "remember_token"
+
+
+def held_cookies(client: CSRFClient) -> dict[str, str]:
+    """The session and "remember me" cookies the client holds now, by name."""
+    found = {}
+    for name in (SESSION_COOKIE, REMEMBER_COOKIE):
+        cookie = client.get_cookie(name)
+        if cookie is not None:
+            found[name] = cookie.value
+    return found
+
+
+def signed_in(client: CSRFClient) -> bool:
+    response = client.get("/profile/")
+    assert response.status_code in (200, 302)
+    return response.status_code == 200
+
+
+def log_in(client: CSRFClient, user: User, *, remember: bool = False) -> None:
+    data = {"email": user.email, "password": PASSWORD}
+    if remember:
+        data["remember"] = "y"
+    assert client.post("/login", data=data).status_code == 302
+    assert signed_in(client)
+
+
+def test_logout_after_remember_me_deletes_the_remember_cookie(
+    client: CSRFClient, make_user: Callable[..., User], db: Session
+) -> None:
+    user = make_user()
+    db.commit()
+    log_in(client, user, remember=True)
+    assert held_cookies(client).keys() == {SESSION_COOKIE, REMEMBER_COOKIE}
+
+    assert client.post("/logout").status_code == 302
+    assert REMEMBER_COOKIE not in held_cookies(client)  # the answer deleted it
+    assert not signed_in(client)  # and the next request is not logged in again
+    assert not signed_in(client)
+
+
+def test_cookies_kept_through_the_logout_log_nobody_in(
+    app: Flask, client: CSRFClient, make_user: Callable[..., User], db: Session
+) -> None:
+    """A client that keeps both cookies through the logout (a copy, or a browser that
+    ignores the deletion) is anonymous afterwards: they carry the login id of before."""
+    user = make_user()
+    db.commit()
+    log_in(client, user, remember=True)
+    kept = held_cookies(client)
+    assert kept.keys() == {SESSION_COOKIE, REMEMBER_COOKIE}
+
+    assert client.post("/logout").status_code == 302
+    for name, value in kept.items():
+        client.set_cookie(name, value)
+    assert not signed_in(client)
+    # Nor does the "remember me" cookie alone, in a browser without a session.
+    other: CSRFClient = app.test_client()  # type: ignore[assignment]
+    other.set_cookie(REMEMBER_COOKIE, kept[REMEMBER_COOKIE])
+    assert not signed_in(other)
+
+
+def test_a_copied_session_cookie_is_dead_after_logout(
+    app: Flask, client: CSRFClient, make_user: Callable[..., User], db: Session
+) -> None:
+    user = make_user()
+    db.commit()
+    log_in(client, user)
+    copy = held_cookies(client)[SESSION_COOKIE]  # e.g. taken from a shared computer
+    thief: CSRFClient = app.test_client()  # type: ignore[assignment]
+    thief.set_cookie(SESSION_COOKIE, copy)
+    assert signed_in(thief)  # the copy works while the session lasts ...
+
+    assert client.post("/logout").status_code == 302
+    assert not signed_in(thief)  # ... and not after the logout
+    thief.set_cookie(SESSION_COOKIE, copy)
+    assert not signed_in(thief)
+
+
+def test_logout_ends_the_persons_other_sessions_too(
+    app: Flask, client: CSRFClient, make_user: Callable[..., User], db: Session
+) -> None:
+    """Like a password change, a logout ends every session of the person (the session
+    nonce in the login id changes); the message says so. Logging in again works."""
+    user = make_user()
+    db.commit()
+    laptop: CSRFClient = app.test_client()  # type: ignore[assignment]
+    log_in(laptop, user, remember=True)
+    log_in(client, user)
+
+    client.post("/logout")
+    assert "Sie haben sich abgemeldet. Auch Ihre Sitzungen auf anderen Geräten sind beendet." in (
+        support.page(client.get("/login"))
+    )
+    assert not signed_in(laptop)
+    log_in(laptop, user)
+    log_in(client, user)
 
 
 def test_login_without_csrf_is_400(client: CSRFClient, make_user: Callable[..., User], db) -> None:
@@ -358,6 +461,38 @@ def test_reset_link_rejects_weak_passwords(
     html = support.page(response)
     assert 'aria-describedby="password-hint password-error"' in html
     assert "Mindestens 10 Zeichen" in html
+    assert client.get(link).status_code == 200  # still usable
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("passwort123", "Steht auf der Liste häufig verwendeter Passwörter"),
+        ("Sommer2024!", "Steht auf der Liste häufig verwendeter Passwörter"),
+        ("mnbvcxy-lkjhg", "Tastaturfolge"),
+        ("Rolf-Reset-2026", "Enthält Ihren Namen"),
+        ("RR@example.org", "Nicht die E-Mail-Adresse"),
+        ("rr@example.org-1234", "Enthält Ihre E-Mail-Adresse"),
+    ],
+)
+def test_reset_link_refuses_common_and_guessable_passwords(
+    app: Flask,
+    client: CSRFClient,
+    db: Session,
+    make_user: Callable[..., User],
+    password: str,
+    reason: str,
+) -> None:
+    user = make_user("Rolf Reset", email="rr@example.org")
+    db.commit()
+    request_reset(client, user.email)
+    link = support.link_in(support.mails(app)[0])
+    response = client.post(link, data={"password": password, "confirm": password})
+    assert response.status_code == 422
+    assert reason in support.field_error(support.page(response), "password")
+    assert not signed_in(client)
+    db.refresh(user)
+    assert accounts.authenticate(db, user.email, PASSWORD) is user  # unchanged
     assert client.get(link).status_code == 200  # still usable
 
 

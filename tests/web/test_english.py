@@ -271,13 +271,13 @@ def test_limits_in_messages_are_written_as_the_reader_writes_numbers(app: Flask)
     from flask_babel import force_locale
 
     from consult.errors import Invalid
-    from consult.services import feedback
+    from consult.services import feedback_input
 
     messages = {}
     with app.test_request_context():
         for locale in ("de_DE", "en_GB"):
             with force_locale(locale), pytest.raises(Invalid) as caught:
-                feedback.clean_text("x" * 10_001, "body", "Der Kommentar")
+                feedback_input.clean_text("x" * 10_001, "body", "Der Kommentar")
             messages[locale] = caught.value.message
     assert messages["de_DE"] == "Der Kommentar ist zu lang (höchstens 10.000 Zeichen)."
     assert messages["en_GB"].endswith("is too long (at most 10,000 characters).")

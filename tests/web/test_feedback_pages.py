@@ -30,6 +30,7 @@ from consult.models import (
     User,
 )
 from consult.services import feedback as feedback_service
+from consult.services import feedback_locations
 from consult.services import rounds as round_service
 from tests import support
 from tests.conftest import CSRFClient
@@ -355,7 +356,7 @@ def test_reanchored_feedback_in_a_later_revision(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the reading view must not re-anchor (publishing did)")
 
-    monkeypatch.setattr(feedback_service, "relocate_many", refuse)
+    monkeypatch.setattr(feedback_locations, "relocate_many", refuse)
     page = site.read(w.editor, second)
     [highlight] = tree(page).xpath(f"//mark[@data-fb='{moved.id}']")
     assert highlight.text_content() == "Sprachförderung beginnt in der Kita."
@@ -558,7 +559,7 @@ def test_reply_resolve_withdraw_and_edit(site: Site) -> None:
     assert (
         edit_page.xpath("//textarea[@name='body']")[0].text_content().strip() == "Erster Gedanke."
     )
-    assert site.get(w.bob, f"/feedback/{item.id}/edit", 200)  # may look at it ...
+    assert site.get(w.bob, f"/feedback/{item.id}/edit", 403)  # no form for others
     assert site.post(w.bob, f"/feedback/{item.id}/edit", {"body": "Übernommen."}).status_code == 403
     redirect_path(site.post(w.alice, f"/feedback/{item.id}/edit", {"body": "Zweiter Gedanke."}))
     w.db.expire_all()
@@ -611,6 +612,32 @@ def test_the_reply_page_is_the_no_javascript_path(site: Site) -> None:
     assert tree(site.get(w.editor, url)).xpath("//textarea[@name='body']")
     site.get(w.outsider, url, 404)
     assert site.count(Reply) == 2
+
+
+@pytest.mark.parametrize("kind", ["comment", "suggestion"])
+def test_only_the_author_gets_the_edit_form(site: Site, kind: str) -> None:
+    """Colleagues who see the item, the editors and the admins could not save an edit
+    (403): they get no form either. The author gets it, with the text to change."""
+    w = site.world
+    w.open_round(visibility="group", groups=("a", "b"))
+    if kind == "comment":
+        item = w.comment(w.alice, "2", "Kita", body="Erster Gedanke.")
+    else:
+        item = w.suggest(w.alice, "2", "Kita", "Kindertagesstätte")
+    url = f"/feedback/{item.id}/edit"
+    colleague = w.users["anna"]  # in the author's working group: sees the item
+    assert item.id in threads(site.read(colleague))
+    for reader in (colleague, w.editor, w.admin):
+        page = site.get(reader, url, 403)
+        assert not tree(page).xpath("//form[@method='post']//textarea")
+        assert "Nur die Verfasserin oder der Verfasser" in tree(page).text_content()
+        response = site.post(reader, url, {"body": "Übernommen.", "replacement": "Kita"})
+        assert response.status_code == 403
+    site.get(w.users["bob"], url, 404)  # not in the group: the item is not there for him
+    own = tree(site.get(w.alice, url))
+    assert own.xpath("//form[@method='post']//textarea[@name='body']")
+    assert bool(own.xpath("//textarea[@name='replacement']")) == (kind == "suggestion")
+    assert site.count(FeedbackEdit) == 0
 
 
 def test_thread_actions_match_the_rights(site: Site) -> None:

@@ -114,6 +114,10 @@ def test_wrong_current_password_is_refused(me: CSRFClient, db: Session, user: Us
         (password_form(PASSWORD, "kurz"), "password", "10"),
         (password_form(PASSWORD, "aaaaaaaaaaaa"), "password", "verschiedene"),
         (password_form(PASSWORD, "petra@example.org"), "password", "E-Mail"),
+        (password_form(PASSWORD, "passwort123"), "password", "häufig verwendeter Passwörter"),
+        (password_form(PASSWORD, "Hallo-2024!"), "password", "häufig verwendeter Passwörter"),
+        (password_form(PASSWORD, "1qay2wsx3edc4rfv"), "password", "Tastaturfolge"),
+        (password_form(PASSWORD, "Profil-Petra-99"), "password", "Enthält Ihren Namen"),
         (
             password_form(PASSWORD, NEW_PASSWORD, "Anderes-Kennwort-1"),
             "confirm",

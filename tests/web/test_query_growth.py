@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from consult.db import utcnow
 from consult.models import Consultation, Organisation, Revision, User
 from consult.services import consultations as consultation_service
-from consult.services import revisions as revision_service
+from consult.services import drafts, working_groups
 from consult.services import rounds as round_service
 from tests import support
 from tests.conftest import CSRFClient
@@ -93,14 +93,14 @@ def build(
         # Revisions 1 .. n published, revision n + 1 a draft.
         published: list[Revision] = []
         for number in range(1, size.revisions + 2):
-            revision = revision_service.create_from_markdown(
+            revision = drafts.create_from_markdown(
                 db, consultation.id, actor=editor, markdown=markdown(number)
             )
             if number <= size.revisions:
-                revision_service.publish(db, revision.id, actor=editor)
+                drafts.publish(db, revision.id, actor=editor)
                 published.append(revision)
         draft = revision
-        group = round_service.create_working_group(
+        group = working_groups.create_working_group(
             db, consultation.id, actor=editor, name="AK Bildung"
         )
         participant = make_user("Paula Teilnehmerin")

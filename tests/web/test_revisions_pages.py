@@ -30,6 +30,8 @@ from consult.models import (
     SectionVersion,
     User,
 )
+from consult.services import draft_sections
+from consult.services import drafts as drafts_service
 from consult.services import revisions as revision_service
 from tests.conftest import CSRFClient
 
@@ -156,7 +158,7 @@ Jährlicher Bericht 📊.
 
 
 def make_draft(db: Session, w: World, markdown: str = MARKDOWN) -> Revision:
-    revision = revision_service.create_from_markdown(
+    revision = drafts_service.create_from_markdown(
         db, w.consultation_id, actor=w.editor, markdown=markdown
     )
     db.commit()
@@ -166,11 +168,11 @@ def make_draft(db: Session, w: World, markdown: str = MARKDOWN) -> Revision:
 def make_published_pair(db: Session, w: World, edits: dict[str, str]) -> tuple[int, int]:
     """Revision 1 (published) and a draft 2 whose sections (by key) get the given bodies."""
     first = make_draft(db, w)
-    revision_service.publish(db, first.id, actor=w.editor)
-    second = revision_service.copy_revision(db, first.id, actor=w.editor)
+    drafts_service.publish(db, first.id, actor=w.editor)
+    second = drafts_service.copy_revision(db, first.id, actor=w.editor)
     for placement in revision_service.outline(db, second).placements:
         if placement.key in edits:
-            revision_service.update_section(
+            draft_sections.update_section(
                 db,
                 second.id,
                 placement.section_id,

@@ -1,0 +1,103 @@
+"""Each API operation declares what it takes and gives; the request is parsed from it.
+
+``@operation(...)`` goes under the blueprint's route decorator. It records the summary,
+the request model (the JSON body is parsed into it before the view runs, which gets it
+as ``body``), the query parameters, the response model and the error statuses; the
+OpenAPI document (consult.api.openapi) is generated from these records, so the
+document and what the code accepts cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
+
+from consult.api.base import json_body
+from consult.schemas.common import Model, parse
+
+View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
+
+#: The attribute of a view function that holds its Operation.
+ATTRIBUTE = "api_operation"
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """A query parameter, for the document (the view reads and checks it)."""
+
+    name: str
+    schema: dict[str, Any]
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    tag: str
+    #: The status of success; 204 answers with no body.
+    status: int = 200
+    body: type[Model] | None = None
+    response: type[BaseModel] | None = None
+    #: The error statuses this operation answers with (besides 503 for writes).
+    errors: tuple[int, ...] = (401, 403)
+    query: tuple[QueryParam, ...] = field(default_factory=tuple)
+    #: Needs no token.
+    public: bool = False
+    description: str = ""
+
+
+def operation(
+    summary: str,
+    *,
+    tag: str,
+    status: int = 200,
+    body: type[Model] | None = None,
+    response: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (401, 403),
+    query: tuple[QueryParam, ...] = (),
+    public: bool = False,
+    description: str = "",
+) -> Callable[[View], View]:
+    """Declare an API operation (see the module's docstring).
+
+    With ``body``, the view is called with ``body=`` the parsed model; a body that is
+    not JSON, not an object or too deep is 400, one that does not fit the model 422
+    (413 where a text is above what may be sent).
+    """
+    record = Operation(
+        summary=summary,
+        tag=tag,
+        status=status,
+        body=body,
+        response=response,
+        errors=errors,
+        query=query,
+        public=public,
+        description=description,
+    )
+
+    def decorate(view: View) -> View:
+        if body is None:
+            setattr(view, ATTRIBUTE, record)
+            return view
+
+        @functools.wraps(view)
+        def parsed(**kwargs: Any) -> ResponseReturnValue:
+            return view(**kwargs, body=parse(body, json_body()))
+
+        setattr(parsed, ATTRIBUTE, record)
+        return parsed  # type: ignore[return-value]
+
+    return decorate
+
+
+def operation_of(view: Callable[..., Any]) -> Operation | None:
+    """The Operation a view declared, if any."""
+    found: Operation | None = getattr(view, ATTRIBUTE, None)
+    return found

@@ -1,0 +1,60 @@
+"""Deadline reminders: one e-mail per invited person, 48 hours before a round closes
+(again after an extension). Run by ``flask --app consult rounds remind`` from cron."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consult.db import utcnow
+from consult.models import Round, RoundReminder
+from consult.services import mail
+from consult.services.locks import lock
+from consult.services.rounds import invited_users
+
+#: Reminders go out this long before a round's deadline.
+REMINDER_BEFORE = timedelta(hours=48)
+
+
+def queue_reminders(session: Session, *, now: datetime | None = None) -> int:
+    """Queue one deadline reminder per invited person for every open round that closes
+    within REMINDER_BEFORE (again after an extension). Returns the number queued. Raises nothing."""
+    now = now or utcnow()
+    due = [
+        r
+        for r in session.scalars(
+            select(Round).where(
+                Round.closes_at > now,
+                Round.closes_at <= now + REMINDER_BEFORE,
+                Round.opens_at <= now,
+                Round.closed_early_at.is_(None),
+            )
+        )
+    ]
+    queued = 0
+    for round_ in due:
+        lock(session, round_)  # two cron runs at once: the second sees the first's reminders
+        sent = {
+            r.user_id: r
+            for r in session.scalars(
+                select(RoundReminder).where(RoundReminder.round_id == round_.id)
+            )
+        }
+        for user in invited_users(session, round_):
+            previous = sent.get(user.id)
+            if previous is not None and previous.closes_at == round_.closes_at:
+                continue
+            mail.queue_template(session, user, "round_reminder", round=round_, now=now)
+            if previous is None:
+                session.add(
+                    RoundReminder(
+                        round_id=round_.id, user_id=user.id, closes_at=round_.closes_at, sent_at=now
+                    )
+                )
+            else:
+                previous.closes_at, previous.sent_at = round_.closes_at, now
+            queued += 1
+    session.flush()
+    return queued
