@@ -14,6 +14,10 @@ from consult.domain.textnorm import normalize_text
 
 #: Most sections a draft may have, and longest title.
 MAX_SECTIONS = 2000
+#: Most paragraphs (and list items) an imported draft may have: a long concept has a few
+#: thousand. Together with MAX_SECTIONS it bounds the work of an import and of the pages
+#: that show the draft, whatever the length of the text.
+MAX_PARAGRAPHS = 20_000
 MAX_TITLE = 300
 MAX_KEY = 32
 #: Title of the section made from text that stands before the first heading.
@@ -127,7 +131,8 @@ def parse_markdown(text: str, *, pasted: bool = False) -> list[ParsedSection]:
     A leading number ("3.2 Bildung") becomes the key. Text before the first heading
     becomes a section titled "Vorbemerkung". With ``pasted=True`` and no "#"
     headings, lines such as "3.2 Bildung" standing alone are taken as headings.
-    Raises OutlineError (empty text, no headings, a key twice, too many sections).
+    Raises OutlineError (empty text, no headings, a key twice, more than MAX_SECTIONS
+    sections or MAX_PARAGRAPHS paragraphs), counting before any section is built.
     """
     text = normalize_text(text)
     if not text.strip():
@@ -141,6 +146,23 @@ def parse_markdown(text: str, *, pasted: bool = False) -> list[ParsedSection]:
                 "„# 1 Einleitung“ oder „## 3.2 Handlungsfeld Bildung“."
             )
         )
+    has_preamble = any(lines[: headings[0][0]])  # normalised: a blank line is empty
+    if len(headings) + has_preamble > MAX_SECTIONS:
+        raise OutlineError(
+            N_("Zu viele Abschnitte: der Text hat %(count)d, höchstens %(limit)d sind möglich."),
+            count=len(headings) + has_preamble,
+            limit=MAX_SECTIONS,
+        )
+    paragraphs = _count_blocks(lines, {index for index, _, _ in headings})
+    if paragraphs > MAX_PARAGRAPHS:
+        raise OutlineError(
+            N_(
+                "Zu viele Absätze: der Text hat %(count)d Absätze und Listenpunkte, höchstens "
+                "%(limit)d sind möglich."
+            ),
+            count=paragraphs,
+            limit=MAX_PARAGRAPHS,
+        )
     raw: list[tuple[int, str, str, str]] = []  # level, key, title, body
     preamble = normalize_text("\n".join(lines[: headings[0][0]]))
     if preamble:
@@ -150,8 +172,6 @@ def parse_markdown(text: str, *, pasted: bool = False) -> list[ParsedSection]:
         key, title = split_key(heading)
         body = normalize_text("\n".join(lines[index + 1 : end]))
         raw.append((level, check_key(key), check_title(title or key), body))
-    if len(raw) > MAX_SECTIONS:
-        raise OutlineError(N_("Zu viele Abschnitte (höchstens %(limit)d)."), limit=MAX_SECTIONS)
     parents = parents_from_levels([level for level, *_ in raw])
     depths = depths_of(parents)
     keys = [key for _, key, _, _ in raw]
@@ -239,32 +259,49 @@ def renumber(parents: Sequence[int | None], numbered: Sequence[bool]) -> list[st
     return keys
 
 
-def _continues_paragraph(found: list[Block], offset: int) -> bool:
-    """True if the line at ``offset`` directly follows a paragraph line."""
-    if not found or found[-1].kind != "p":
-        return False
-    return found[-1].start + len(found[-1].text) + 1 == offset
+def _count_blocks(lines: Sequence[str], headings: set[int]) -> int:
+    """How many blocks (see :func:`blocks`) the bodies between the headings will have."""
+    count = 0
+    in_paragraph = False
+    for index, line in enumerate(lines):
+        if index in headings or not line.strip():
+            in_paragraph = False
+        elif _LIST_ITEM.match(line):
+            count += 1
+            in_paragraph = False
+        elif not in_paragraph:
+            count += 1
+            in_paragraph = True
+    return count
 
 
 def blocks(body: str) -> list[Block]:
-    """Paragraphs and list items of a body, each with its code-point offset (TEXT.md 1)."""
+    """Paragraphs and list items of a body, each with its code-point offset (TEXT.md 1).
+
+    A paragraph is a run of non-blank lines that are not list items.
+    """
     result: list[Block] = []
+    paragraph: list[str] = []  # the lines of the paragraph being read
+    start = 0  # its offset
     offset = 0
     for line in body.split("\n"):
-        length = len(line)
-        if line.strip():
+        if not line.strip() or _LIST_ITEM.match(line):
+            if paragraph:
+                result.append(Block("p", start, "\n".join(paragraph)))
+                paragraph = []
             marker = _LIST_ITEM.match(line)
             if marker:
                 skip = len(marker.group(1))
                 kind = "ul" if marker.group(1) == "- " else "ol"
                 number = marker.group(1)[:-2] if kind == "ol" else ""
                 result.append(Block(kind, offset + skip, line[skip:], number))
-            elif _continues_paragraph(result, offset):
-                previous = result[-1]
-                result[-1] = Block("p", previous.start, previous.text + "\n" + line)
-            else:
-                result.append(Block("p", offset, line))
-        offset += length + 1
+        else:
+            if not paragraph:
+                start = offset
+            paragraph.append(line)
+        offset += len(line) + 1
+    if paragraph:
+        result.append(Block("p", start, "\n".join(paragraph)))
     return result
 
 
