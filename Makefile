@@ -30,7 +30,7 @@ translations-update: $(VENV)/.installed
 	$(BIN)/pybabel extract -F consult/translations/babel.cfg -k _l -k lazy_gettext \
 	  -o consult/translations/messages.pot --no-location --sort-output --project consult .
 	$(BIN)/pybabel update -i consult/translations/messages.pot -d consult/translations \
-	  -D messages -l en --init-missing --ignore-obsolete --previous
+	  -D messages -l en --init-missing --ignore-obsolete --previous -w 100
 
 ## make run: install, migrate the SQLite database, load the demo, serve on :5000
 run: install translations

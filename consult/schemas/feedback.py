@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, Field, StrictInt, StrictStr
+from pydantic import BaseModel, Field, StrictInt
 
-from consult.schemas.common import Comment, Model, Ops, Replacement
+from consult.schemas.common import Comment, Model, Ops, Quote, Replacement
 
 ANCHOR_STATES = Literal["exact", "moved", "fuzzy", "orphaned"]
 
@@ -18,7 +18,7 @@ class AnchorInput(Model):
 
     start: StrictInt = Field(json_schema_extra={"minimum": 0})
     end: StrictInt = Field(json_schema_extra={"minimum": 0})
-    quote: StrictStr
+    quote: Quote
 
 
 class CommentInput(Model):

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from consult.db import utcnow, write_aside
+from consult.domain import textrules
 from consult.errors import Conflict, Invalid, NotFound
 from consult.models import ApiToken, OneTimeToken, Organisation, OrganisationKind, User
 from consult.services import access, feedback_versions, mail, permissions
 from consult.services.locks import lock_name
+from consult.services.text_fields import checked
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
@@ -61,19 +63,10 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _clean_name(value: object, field: str, label: str, limit: int = 200) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid(
-            _("%(label)s fehlt.", label=label),
-            fields={field: _("Bitte %(label)s angeben.", label=label)},
-        )
-    value = " ".join(value.split())
-    if len(value) > limit:
-        raise Invalid(
-            _("%(label)s ist zu lang (höchstens %(limit)d Zeichen).", label=label, limit=limit),
-            fields={field: _("Höchstens %(limit)d Zeichen.", limit=limit)},
-        )
-    return value
+def _clean_name(
+    value: object, field: str, label: str, rule: textrules.TextRule = textrules.NAME
+) -> str:
+    return checked(value, rule, field, label, code="invalid")
 
 
 def normalize_email(value: object) -> str:
@@ -651,7 +644,7 @@ def create_api_token(session: Session, *, actor: object, name: object) -> tuple[
     Raises NotPermitted, Invalid (the name)."""
     permissions.require(permissions.can_manage_own_tokens(actor))
     assert isinstance(actor, User)
-    label = _clean_name(name or "API-Token", "name", _("Bezeichnung"), limit=100)
+    label = _clean_name(name or "API-Token", "name", _("Bezeichnung"), textrules.TOKEN_NAME)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=actor.id, name=label, token_hash=_digest(raw), prefix=raw[:10])
     session.add(token)

@@ -6,11 +6,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from consult.domain.textnorm import normalize_text
+from consult.domain import textrules
 from consult.errors import Conflict, Invalid, NotFound
 from consult.models import Consultation, Membership, Role, User
 from consult.services import access, permissions, working_groups
 from consult.services.locks import lock
+from consult.services.text_fields import checked
 
 
 def list_for_user(session: Session, *, actor: object) -> list[tuple[Consultation, str | None]]:
@@ -42,36 +43,11 @@ DESCRIPTION_MAX = 20_000
 
 
 def _clean_title(title: object) -> str:
-    if not isinstance(title, str) or not " ".join(title.split()):
-        raise Invalid(
-            _("Der Titel fehlt."), code="invalid_title", fields={"title": _("Bitte angeben.")}
-        )
-    clean = " ".join(normalize_text(title).split())
-    if len(clean) > TITLE_MAX:
-        raise Invalid(
-            _("Der Titel ist zu lang (höchstens %(limit)d Zeichen).", limit=TITLE_MAX),
-            code="invalid_title",
-            fields={"title": _("Höchstens %(limit)d Zeichen.", limit=TITLE_MAX)},
-        )
-    return clean
+    return checked(title, textrules.TITLE, "title", _("Der Titel"))
 
 
 def _clean_description(description: object) -> str:
-    if description is None:
-        return ""
-    if not isinstance(description, str):
-        raise Invalid(_("Die Beschreibung muss Text sein."), code="invalid_description")
-    clean = normalize_text(description)
-    if len(clean) > DESCRIPTION_MAX:
-        raise Invalid(
-            _(
-                "Die Beschreibung ist zu lang (höchstens %(limit)d Zeichen).",
-                limit=DESCRIPTION_MAX,
-            ),
-            code="invalid_description",
-            fields={"description": _("Zu lang.")},
-        )
-    return clean
+    return checked(description, textrules.DESCRIPTION, "description", _("Die Beschreibung"))
 
 
 def create_consultation(

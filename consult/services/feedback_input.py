@@ -3,13 +3,16 @@ about (an anchor given by offsets and quote, or a phrase quoted by hand)."""
 
 from __future__ import annotations
 
-from flask_babel import format_decimal
+from dataclasses import replace
+
 from flask_babel import gettext as _
 
+from consult.domain import textrules
 from consult.domain.anchoring import Anchor, make_anchor, validate_anchor
 from consult.domain.errors import AnchorError
 from consult.domain.textnorm import normalize_text
 from consult.errors import Invalid
+from consult.services.text_fields import checked
 
 #: Longest comment, reply, reason or replacement (code points).
 MAX_TEXT = 10_000
@@ -18,40 +21,12 @@ MAX_TEXT = 10_000
 def clean_text(
     value: object, field: str, label: str, *, required: bool = True, allow_empty: bool = False
 ) -> str:
-    """Plain text, NFC, ``\\n`` line ends, at most MAX_TEXT code points. Raises Invalid."""
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str):
-        raise Invalid(
-            _("%(label)s fehlt oder ist kein Text.", label=label),
-            code=f"invalid_{field}",
-            fields={field: _("Bitte angeben.")},
-        )
-    text = normalize_text(value) if not allow_empty else value.replace("\r\n", "\n")
-    if "\x00" in text:
-        # PostgreSQL cannot store NUL in text: refuse it (422), never fail later (500).
-        raise Invalid(
-            _("%(label)s enthält ein unzulässiges Steuerzeichen (NUL).", label=label),
-            code=f"invalid_{field}",
-            fields={field: _("Unzulässiges Zeichen.")},
-        )
-    if not allow_empty and required and not text.strip():
-        raise Invalid(
-            _("%(label)s ist leer.", label=label),
-            code=f"invalid_{field}",
-            fields={field: _("Bitte angeben.")},
-        )
-    if len(text) > MAX_TEXT:
-        raise Invalid(
-            _(
-                "%(label)s ist zu lang (höchstens %(limit)s Zeichen).",
-                label=label,
-                limit=format_decimal(MAX_TEXT),
-            ),
-            code=f"invalid_{field}",
-            fields={field: _("Höchstens %(limit)d Zeichen.", limit=MAX_TEXT)},
-        )
-    return text
+    """A comment, reply or reason (``allow_empty``: a replacement, kept as typed but for
+    NFC and line ends), under the text rules (consult.domain.textrules). Raises Invalid."""
+    rule = textrules.REPLACEMENT if allow_empty else textrules.COMMENT
+    if not required:
+        rule = replace(rule, required=False)
+    return checked(value, rule, field, label)
 
 
 def parse_anchor(body: str, anchor: object, *, insertion_allowed: bool) -> Anchor:

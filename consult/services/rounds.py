@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from consult.db import is_id, utcnow
+from consult.domain import textrules
 from consult.errors import Conflict, Invalid, NotPermitted
 from consult.models import (
     Membership,
@@ -29,7 +30,7 @@ from consult.models import (
 )
 from consult.services import access, mail, permissions
 from consult.services.locks import lock
-from consult.services.text_fields import clean_field
+from consult.services.text_fields import checked
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MAX_REASON = 2000
@@ -199,9 +200,9 @@ def create_round(
     round_ = Round(
         consultation_id=consultation.id,
         revision_id=revision.id,
-        title=" ".join(clean_field(title, "title", _("Der Titel"), 300).split()),
-        description=clean_field(
-            description, "description", _("Die Beschreibung"), 10000, required=False
+        title=checked(title, textrules.TITLE, "title", _("Der Titel")),
+        description=checked(
+            description, textrules.ROUND_DESCRIPTION, "description", _("Die Beschreibung")
         ),
         opens_at=start,
         closes_at=end,
@@ -241,7 +242,7 @@ def extend_round(
     lock(session, round_)  # two extensions at once: the second sees the first
     now = now or utcnow()
     new_end = parse_datetime(closes_at, "closes_at")
-    why = clean_field(reason, "reason", _("Die Begründung"), MAX_REASON)
+    why = checked(reason, textrules.REASON, "reason", _("Die Begründung"))
     if new_end <= round_.closes_at and round_.closed_early_at is None:
         raise Invalid(
             _("Die neue Frist muss nach der bisherigen liegen."),

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from consult.db import is_id
+from consult.domain import textrules
 from consult.domain.outline import (
     MAX_SECTIONS,
     OutlineError,
@@ -21,10 +22,10 @@ from consult.domain.outline import (
     parse_markdown,
 )
 from consult.domain.outline_edit import EditRefused, InvalidItems, Item
-from consult.domain.textnorm import normalize_text
 from consult.errors import Conflict, Invalid, ServiceError, TooLarge
 from consult.models import Consultation
 from consult.services import revisions
+from consult.services.text_fields import checked
 
 #: Longest imported text and longest section body, in code points.
 MAX_IMPORT = 2_000_000
@@ -47,45 +48,23 @@ def outline_error(exc: OutlineError) -> ServiceError:
 
 
 def clean_body(body: object, n: int | None = None) -> str:
-    """The normalised body; ``n`` is the entry's number in an API section list, if any.
-    Raises Invalid (not text, longer than MAX_BODY)."""
-    if not isinstance(body, str):
-        if n is None:
-            message = _("Der Text fehlt oder ist kein Text.")
-        else:
-            message = _("Der Text (Abschnitt Nr. %(n)d der Liste) fehlt oder ist kein Text.", n=n)
-        raise Invalid(message, code="invalid_body")
-    text = normalize_text(body)
-    if len(text) > MAX_BODY:
-        if n is None:
-            message = _(
-                "Der Text ist zu lang (höchstens %(limit)s Zeichen).",
-                limit=format_decimal(MAX_BODY),
-            )
-        else:
-            message = _(
-                "Der Text (Abschnitt Nr. %(n)d der Liste) ist zu lang "
-                "(höchstens %(limit)s Zeichen).",
-                n=n,
-                limit=format_decimal(MAX_BODY),
-            )
-        raise Invalid(message, code="body_too_long")
-    return text
+    """The normalised body under the text rules; ``n`` is the entry's number in an API
+    section list, if any. Raises Invalid (not text, a refused character, longer than
+    MAX_BODY: ``body_too_long``)."""
+    label = _("Der Text") if n is None else _("Der Text (Abschnitt Nr. %(n)d der Liste)", n=n)
+    if not isinstance(body, str):  # "" is a body; None is none
+        raise Invalid(
+            _("%(label)s fehlt oder ist kein Text.", label=label),
+            code="invalid_body",
+            fields={"body": _("Bitte angeben.")},
+        )
+    return checked(body, textrules.SECTION_BODY, "body", label, codes={"too_long": "body_too_long"})
 
 
 def clean_note(note: object) -> str:
-    """A revision's note, normalised ("" for None). Raises Invalid (not text, too long)."""
-    if note is None:
-        return ""
-    if not isinstance(note, str):
-        raise Invalid(_("Die Notiz muss Text sein."), code="invalid_note")
-    note = normalize_text(note)
-    if len(note) > MAX_NOTE:
-        raise Invalid(
-            _("Die Notiz ist zu lang (höchstens %(limit)d Zeichen).", limit=MAX_NOTE),
-            code="invalid_note",
-        )
-    return note
+    """A revision's note, normalised ("" for None). Raises Invalid (not text, a refused
+    character, too long)."""
+    return checked(note, textrules.NOTE, "note", _("Die Notiz"))
 
 
 def parse_import(text: object, *, pasted: bool = False) -> list[ParsedSection]:

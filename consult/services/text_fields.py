@@ -1,29 +1,54 @@
-"""Short plain-text fields of forms and API bodies (names, titles, descriptions, reasons)."""
+"""Text fields as the services check them: the one table of rules (domain.textrules).
+
+The API's request models and the web forms apply the same rules at the boundary; the
+services apply them again for every other caller (the CLI, the demo, scripts), and a
+text that passed comes through unchanged.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from consult.domain.textnorm import normalize_text
+from consult.domain.textrules import TextRule, TextRuleError, check_text
 from consult.errors import Invalid
 
 
-def clean_field(value: object, field: str, label: str, limit: int, *, required: bool = True) -> str:
-    """The text, NFC, at most ``limit`` code points; "" for None when not ``required``.
-    Raises Invalid (missing, blank when required, too long), naming ``field``."""
-    if value is None and not required:
+def _values(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: format_decimal(v) if isinstance(v, int) else v for k, v in params.items()}
+
+
+def checked(
+    value: object,
+    rule: TextRule,
+    field: str,
+    label: str,
+    *,
+    code: str | None = None,
+    codes: dict[str, str] | None = None,
+) -> str:
+    """``value`` as stored under ``rule``; "" for None when the rule allows it empty.
+
+    Raises Invalid naming ``field`` (code ``code``, else ``invalid_<field>``; ``codes``
+    overrides it per reason, e.g. ``{"too_long": "body_too_long"}``).
+    """
+    error_code = code or f"invalid_{field}"
+    if value is None and not rule.required:
         return ""
-    if not isinstance(value, str) or (required and not value.strip()):
+    if not isinstance(value, str):
         raise Invalid(
-            _("%(label)s fehlt.", label=label),
-            code=f"invalid_{field}",
+            _("%(label)s fehlt oder ist kein Text.", label=label),
+            code=error_code,
             fields={field: _("Bitte angeben.")},
         )
-    text = normalize_text(value)
-    if len(text) > limit:
+    try:
+        return check_text(value, rule)
+    except TextRuleError as exc:
+        values = _values(exc.params)
         raise Invalid(
-            _("%(label)s ist zu lang (höchstens %(limit)d Zeichen).", label=label, limit=limit),
-            code=f"invalid_{field}",
-            fields={field: _("Höchstens %(limit)d Zeichen.", limit=limit)},
-        )
-    return text
+            _(exc.labelled, label=label, **values),
+            code=(codes or {}).get(exc.reason, error_code),
+            fields={field: _(exc.template, **values)},
+        ) from None

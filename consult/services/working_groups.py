@@ -7,6 +7,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from consult.db import is_id
+from consult.domain import textrules
 from consult.errors import Conflict, Invalid
 from consult.models import (
     Consultation,
@@ -19,7 +20,7 @@ from consult.models import (
 )
 from consult.services import access, permissions
 from consult.services.locks import lock_name
-from consult.services.text_fields import clean_field
+from consult.services.text_fields import checked
 
 
 def list_working_groups(
@@ -101,14 +102,14 @@ def create_working_group(
         permissions.can_manage_members(session, actor, consultation),
         _("Nur die Redaktion verwaltet die Arbeitskreise."),
     )
-    clean = " ".join(clean_field(name, "name", _("Der Name"), 200).split())
+    clean = checked(name, textrules.NAME, "name", _("Der Name"))
     ids = _section_ids(session, consultation, section_ids)
     _ensure_unique_group_name(session, consultation.id, clean)
     group = WorkingGroup(
         consultation_id=consultation.id,
         name=clean,
-        description=clean_field(
-            description, "description", _("Die Beschreibung"), 5000, required=False
+        description=checked(
+            description, textrules.GROUP_DESCRIPTION, "description", _("Die Beschreibung")
         ),
     )
     group.sections = [WorkingGroupSection(section_id=i) for i in ids]
@@ -131,12 +132,12 @@ def update_working_group(
     group = access.get_working_group(session, group_id, actor=actor)
     consultation = access.get_consultation(session, group.consultation_id, actor=actor)
     permissions.require(permissions.can_manage_members(session, actor, consultation))
-    clean = " ".join(clean_field(name, "name", _("Der Name"), 200).split())
+    clean = checked(name, textrules.NAME, "name", _("Der Name"))
     _ensure_unique_group_name(session, consultation.id, clean, own_id=group.id)
     ids = _section_ids(session, consultation, section_ids)
     group.name = clean
-    group.description = clean_field(
-        description, "description", _("Die Beschreibung"), 5000, required=False
+    group.description = checked(
+        description, textrules.GROUP_DESCRIPTION, "description", _("Die Beschreibung")
     )
     group.sections = [WorkingGroupSection(section_id=i) for i in ids]
     session.flush()

@@ -279,5 +279,5 @@ def test_limits_in_messages_are_written_as_the_reader_writes_numbers(app: Flask)
             with force_locale(locale), pytest.raises(Invalid) as caught:
                 feedback_input.clean_text("x" * 10_001, "body", "Der Kommentar")
             messages[locale] = caught.value.message
-    assert messages["de_DE"] == "Der Kommentar ist zu lang (höchstens 10.000 Zeichen)."
-    assert messages["en_GB"].endswith("is too long (at most 10,000 characters).")
+    assert messages["de_DE"] == "Der Kommentar ist zu lang (10.001 Zeichen, höchstens 10.000)."
+    assert messages["en_GB"].endswith("is too long (10,001 characters, at most 10,000).")
