@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from consult.db import utcnow, write_aside
+from consult.db import is_id, utcnow, write_aside
 from consult.domain import textrules
 from consult.errors import Conflict, Invalid, NotFound
 from consult.models import ApiToken, OneTimeToken, Organisation, OrganisationKind, User
@@ -321,9 +321,7 @@ def _ensure_unique_org_name(session: Session, name: str, own_id: int | None = No
         )
 
 
-def create_organisation(
-    session: Session, *, actor: object, name: object, kind: object
-) -> Organisation:
+def create_organisation(session: Session, *, actor: object, name: str, kind: str) -> Organisation:
     """Create an organisation. Raises NotPermitted, Invalid, Conflict (name taken)."""
     permissions.require(permissions.can_manage_accounts(actor))
     clean = _clean_name(name, "name", _("Name"))
@@ -340,8 +338,8 @@ def update_organisation(
     organisation_id: int,
     *,
     actor: object,
-    name: object,
-    kind: object,
+    name: str,
+    kind: str,
     is_active: bool,
 ) -> Organisation:
     """Edit an organisation. Raises NotPermitted, NotFound, Invalid, Conflict (name taken).
@@ -382,15 +380,10 @@ def list_users(session: Session, *, actor: object) -> list[User]:
     return list(session.scalars(select(User).order_by(func.lower(User.name))))
 
 
-def _organisation_or_invalid(session: Session, organisation_id: object) -> Organisation | None:
-    if organisation_id in (None, ""):
+def _organisation_or_invalid(session: Session, organisation_id: int | None) -> Organisation | None:
+    if organisation_id is None:
         return None
-    org = None
-    if isinstance(organisation_id, int | str) and not isinstance(organisation_id, bool):
-        try:
-            org = session.get(Organisation, int(organisation_id))
-        except ValueError:
-            org = None
+    org = session.get(Organisation, organisation_id) if is_id(organisation_id) else None
     if org is None:
         raise Invalid(
             _("Diese Organisation gibt es nicht."),
@@ -404,10 +397,10 @@ def create_user(
     session: Session,
     *,
     actor: object | None,
-    email: object,
-    name: object,
-    organisation_id: object = None,
-    password: object = None,
+    email: str,
+    name: str,
+    organisation_id: int | None = None,
+    password: str | None = None,
     is_admin: bool = False,
     system: bool = False,
 ) -> NewUser:
@@ -454,9 +447,9 @@ def update_user(
     user_id: int,
     *,
     actor: object,
-    name: object,
-    email: object,
-    organisation_id: object,
+    name: str,
+    email: str,
+    organisation_id: int | None,
     is_admin: bool,
     is_active: bool,
 ) -> User:
@@ -500,9 +493,9 @@ def update_profile(
     session: Session,
     *,
     actor: User,
-    name: object,
-    locale: object = None,
-    notify_replies: object = None,
+    name: str,
+    locale: str | None = None,
+    notify_replies: bool | None = None,
 ) -> User:
     """Name, language and (when given) whether to get an e-mail about replies.
     Raises Invalid (the name)."""
@@ -639,7 +632,7 @@ def request_password_reset(session: Session, email: str) -> None:
 # --- API tokens ----------------------------------------------------------------------
 
 
-def create_api_token(session: Session, *, actor: object, name: object) -> tuple[ApiToken, str]:
+def create_api_token(session: Session, *, actor: object, name: str | None) -> tuple[ApiToken, str]:
     """A new token for the actor; the raw token is returned once and never stored.
     Raises NotPermitted, Invalid (the name)."""
     permissions.require(permissions.can_manage_own_tokens(actor))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
@@ -51,7 +53,7 @@ def _clean_description(description: object) -> str:
 
 
 def create_consultation(
-    session: Session, *, actor: object, title: object, description: object = None
+    session: Session, *, actor: object, title: str, description: str | None = None
 ) -> Consultation:
     """A new consultation; the actor becomes its editor. Raises NotPermitted, Invalid."""
     permissions.require(
@@ -74,7 +76,7 @@ def create_consultation(
 
 
 def update_consultation(
-    session: Session, consultation_id: int, *, actor: object, title: object, description: object
+    session: Session, consultation_id: int, *, actor: object, title: str, description: str | None
 ) -> Consultation:
     """Change a consultation's title and description. Raises NotFound, NotPermitted, Invalid."""
     consultation = access.get_consultation(session, consultation_id, actor=actor)
@@ -147,8 +149,8 @@ def set_member(
     user_id: int,
     *,
     actor: object,
-    role: object,
-    working_group_ids: object = None,
+    role: str,
+    working_group_ids: Sequence[int] | None = None,
 ) -> Membership:
     """Give a user a role in the consultation (or change it). Raises NotPermitted,
     NotFound, Invalid, Conflict (an editor removing the last editor)."""

@@ -6,6 +6,7 @@ sections, or replace the whole list. The outline arithmetic is
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import gettext as _
@@ -40,8 +41,8 @@ def replace_sections(
     revision_id: int,
     *,
     actor: object,
-    sections: object,
-    note: object = _UNSET,
+    sections: Sequence[Mapping[str, object]],
+    note: str | None = _UNSET,
 ) -> Revision:
     """Replace a draft's whole section list (same format as creating one). Raises
     NotFound, NotPermitted, Conflict (published), Invalid."""
@@ -58,10 +59,10 @@ def update_section(
     section_id: int,
     *,
     actor: object,
-    base_version_id: object,
-    title: object = _UNSET,
-    body: object = _UNSET,
-    key: object = _UNSET,
+    base_version_id: int,
+    title: str = _UNSET,
+    body: str = _UNSET,
+    key: str = _UNSET,
 ) -> Placement:
     """Save a section's text. ``base_version_id`` names the version the edit started from;
     if the draft moved on meanwhile, Conflict (``stale_version``) carries the current
@@ -147,9 +148,9 @@ def add_section(
     revision_id: int,
     *,
     actor: object,
-    title: object,
-    body: object = "",
-    key: object = "",
+    title: str,
+    body: str = "",
+    key: str = "",
     after_section_id: int | None = None,
     as_child: bool = False,
 ) -> Placement:

@@ -8,7 +8,7 @@ permissions through :mod:`consult.services.access`, flushes, never commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -264,8 +264,8 @@ def create_from_markdown(
     consultation_id: int,
     *,
     actor: object,
-    markdown: object,
-    note: object = None,
+    markdown: str,
+    note: str | None = None,
     pasted: bool = False,
 ) -> Revision:
     """A draft from Markdown (sections matched to the latest revision by key or title).
@@ -284,9 +284,9 @@ def create_from_sections(
     consultation_id: int,
     *,
     actor: object,
-    sections: object,
-    base_revision_id: object = None,
-    note: object = None,
+    sections: Sequence[Mapping[str, object]],
+    base_revision_id: int | None = None,
+    note: str | None = None,
 ) -> Revision:
     """A draft from a section list (API.md); a base section not listed is removed. Raises NotFound,
     NotPermitted, Invalid, Conflict (a draft exists)."""
@@ -316,7 +316,7 @@ def copy_revision(
     )
 
 
-def update_note(session: Session, revision_id: int, *, actor: object, note: object) -> Revision:
+def update_note(session: Session, revision_id: int, *, actor: object, note: str | None) -> Revision:
     """Change a draft's note. Raises NotFound, NotPermitted, Conflict (published), Invalid."""
     revision = access.editable_revision(session, revision_id, actor=actor)
     revision.note = clean_note(note)

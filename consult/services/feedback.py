@@ -9,6 +9,7 @@ commits, and moves the consultation's feedback version (so cached reading views 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -102,8 +103,8 @@ def create_comment(
     section_id: int,
     *,
     actor: object,
-    body: object,
-    anchor: object = None,
+    body: str,
+    anchor: Mapping[str, object] | None = None,
     quote: str | None = None,
     now: datetime | None = None,
 ) -> Feedback:
@@ -136,9 +137,9 @@ def create_suggestion(
     section_id: int,
     *,
     actor: object,
-    replacement: object,
-    anchor: object = None,
-    reason: object = None,
+    replacement: str,
+    anchor: Mapping[str, object] | None = None,
+    reason: str | None = None,
     quote: str | None = None,
     now: datetime | None = None,
 ) -> Feedback:
@@ -205,7 +206,7 @@ def reply(
     feedback_id: int,
     *,
     actor: object,
-    body: object,
+    body: str,
     now: datetime | None = None,
     notify: bool = True,
 ) -> Reply:
@@ -267,8 +268,8 @@ def edit(
     feedback_id: int,
     *,
     actor: object,
-    body: object = _UNSET,
-    replacement: object = _UNSET,
+    body: str = _UNSET,
+    replacement: str = _UNSET,
     now: datetime | None = None,
 ) -> Feedback:
     """The author changes the text while the round is open; the earlier text is kept. Raises

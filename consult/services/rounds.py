@@ -5,6 +5,7 @@ reminders :mod:`consult.services.reminders`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -107,14 +108,14 @@ def create_round(
     consultation_id: int,
     *,
     actor: object,
-    revision_id: object,
-    title: object,
-    opens_at: object,
-    closes_at: object,
-    working_group_ids: object = None,
-    municipalities: object = False,
-    visibility: object = None,
-    description: object = None,
+    revision_id: int,
+    title: str,
+    opens_at: str | datetime,
+    closes_at: str | datetime,
+    working_group_ids: Sequence[int] | None = None,
+    municipalities: bool = False,
+    visibility: str | None = None,
+    description: str | None = None,
     now: datetime | None = None,
     notify: bool = True,
 ) -> Round:
@@ -228,8 +229,8 @@ def extend_round(
     round_id: int,
     *,
     actor: object,
-    closes_at: object,
-    reason: object,
+    closes_at: str | datetime,
+    reason: str,
     now: datetime | None = None,
 ) -> Round:
     """Move the deadline later, with a reason that is kept; reopens a closed round. Raises NotFound,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
@@ -92,9 +94,9 @@ def create_working_group(
     consultation_id: int,
     *,
     actor: object,
-    name: object,
-    section_ids: object = None,
-    description: object = None,
+    name: str,
+    section_ids: Sequence[int] | None = None,
+    description: str | None = None,
 ) -> WorkingGroup:
     """A new working group. Raises NotPermitted, Invalid, Conflict (name taken)."""
     consultation = access.get_consultation(session, consultation_id, actor=actor)
@@ -123,9 +125,9 @@ def update_working_group(
     group_id: int,
     *,
     actor: object,
-    name: object,
-    section_ids: object,
-    description: object = None,
+    name: str,
+    section_ids: Sequence[int],
+    description: str | None = None,
 ) -> WorkingGroup:
     """Rename a working group, set its description and sections. Raises NotFound, NotPermitted,
     Invalid, Conflict (the name is taken)."""
@@ -208,7 +210,9 @@ def group_ids_by_user(session: Session, consultation_id: int) -> dict[int, list[
     return found
 
 
-def set_group_members(session: Session, group_id: int, *, actor: object, user_ids: object) -> None:
+def set_group_members(
+    session: Session, group_id: int, *, actor: object, user_ids: Sequence[int]
+) -> None:
     """Make exactly these members of the consultation the group's members.
 
     Raises NotPermitted, NotFound, Invalid (ids that are not members of the consultation).

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from consult.db import get_session
+from consult.db import get_session, parse_number
 from consult.errors import ServiceError
 from consult.services import access, accounts, permissions
 from consult.web.forms import OrganisationForm, UserForm, options
@@ -88,7 +88,7 @@ def new_user() -> ResponseReturnValue:
                 actor=current_user,
                 email=form.email.data,
                 name=form.name.data,
-                organisation_id=form.organisation_id.data or None,
+                organisation_id=parse_number(form.organisation_id.data),
                 is_admin=bool(form.is_admin.data),
             )
         except ServiceError as exc:
@@ -117,7 +117,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
                 actor=current_user._get_current_object(),
                 name=form.name.data,
                 email=form.email.data,
-                organisation_id=form.organisation_id.data or None,
+                organisation_id=parse_number(form.organisation_id.data),
                 is_admin=bool(form.is_admin.data),
                 is_active=bool(form.is_active.data),
             )

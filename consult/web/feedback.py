@@ -49,7 +49,7 @@ def _sentence_choices(body: str) -> list[Any]:
     return options(choices)
 
 
-def _anchor_from_form(form: FeedbackForm, body: str) -> tuple[object, str | None]:
+def _anchor_from_form(form: FeedbackForm, body: str) -> tuple[dict[str, object] | None, str | None]:
     """(anchor dict or None, quote typed by hand or None) from the form's fields."""
     start, end = parse_number(form.start.data), parse_number(form.end.data)
     if start is not None and end is not None:

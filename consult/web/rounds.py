@@ -25,10 +25,9 @@ from consult.web.util import form_error, render_form
 bp = Blueprint("rounds", __name__)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """A datetime-local form value is Europe/Berlin time."""
-    if value is None:
-        return None
+def _aware(value: datetime | None) -> datetime:
+    """A datetime-local form value (required: validated before) is Europe/Berlin time."""
+    assert value is not None, "a validated DateTimeLocalField with DataRequired"
     return value.replace(tzinfo=service.BERLIN).astimezone(UTC)
 
 

@@ -574,7 +574,7 @@ def test_admin_edits_a_user(
         actor=admin,
         name=" Berta   Neu ",
         email="Berta@Example.org",
-        organisation_id=str(org.id),
+        organisation_id=org.id,
         is_admin=True,
         is_active=True,
     )
