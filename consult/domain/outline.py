@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from consult.domain import textrules
 from consult.domain.errors import N_, MessageError
 from consult.domain.textnorm import normalize_text
 
@@ -88,8 +89,15 @@ def check_key(key: str) -> str:
 
 
 def check_title(title: str) -> str:
-    """A trimmed, non-empty title of at most MAX_TITLE characters; raises OutlineError."""
-    title = " ".join(normalize_text(title).split())
+    """A trimmed, non-empty title of at most MAX_TITLE characters, under the text rules of
+    a title (no invisible or control characters); raises OutlineError."""
+    try:
+        title = textrules.check_text(title, replace(textrules.TITLE, required=False))
+    except textrules.TextRuleError as exc:
+        if exc.reason != "too_long":
+            # ("label" is translated with the template: see services.section_input.)
+            raise OutlineError(exc.labelled, label=N_("Eine Überschrift"), **exc.params) from None
+        title = " ".join(normalize_text(title).split())
     if not title:
         raise OutlineError(N_("Jeder Abschnitt braucht eine Überschrift."))
     if len(title) > MAX_TITLE:

@@ -34,8 +34,12 @@ MAX_NOTE = 2000
 
 
 def outline_message(exc: OutlineError) -> str:
-    """The message of an OutlineError in the reader's language. Raises nothing."""
-    return str(_(exc.template, **exc.params))
+    """The message of an OutlineError in the reader's language (a ``label`` parameter is
+    a marked term, translated too). Raises nothing."""
+    params = dict(exc.params)
+    if isinstance(params.get("label"), str):
+        params["label"] = _(str(params["label"]))
+    return str(_(exc.template, **params))
 
 
 def outline_error(exc: OutlineError) -> ServiceError:

@@ -587,3 +587,14 @@ def test_every_block_is_the_body_slice_at_its_start(lines: list[str]) -> None:
 def test_blocks_hold_for_any_text(body: str) -> None:
     for block in blocks(body):
         assert body[block.start : block.start + len(block.text)] == block.text
+
+
+def test_titles_follow_the_text_rules() -> None:
+    """A heading is a title: invisible and control characters are refused (from a Markdown
+    or DOCX import too), white space runs become one space."""
+    from consult.domain.errors import MessageError
+
+    assert check_title("  Bildung   und\tArbeit ") == "Bildung und Arbeit"
+    for bad in ("Bil\u200bdung", "\u202eBildung", "Bildung\x00", "x\ud800"):
+        with pytest.raises(MessageError):
+            check_title(bad)
