@@ -43,17 +43,25 @@ def parse_anchor(body: str, anchor: object, *, insertion_allowed: bool) -> Ancho
         raise Invalid(_("quote muss Text sein."), code="invalid_anchor")
     assert isinstance(start, int) and isinstance(end, int)
     if start > end:
-        raise Invalid(_("start darf nicht hinter end liegen."), code="invalid_anchor")
-    if start < 0 or end > len(body):
+        message = _("start darf nicht hinter end liegen.")
         raise Invalid(
-            _(
-                "Die Textstelle %(start)d–%(end)d liegt außerhalb des Abschnitts "
-                "(%(length)d Zeichen).",
-                start=start,
-                end=end,
-                length=len(body),
-            ),
+            message,
+            code="invalid_anchor",
+            fields={"anchor.start": message, "anchor.end": message},
+        )
+    if start < 0 or end > len(body):
+        message = _(
+            "Die Textstelle %(start)d–%(end)d liegt außerhalb des Abschnitts "
+            "(%(length)d Zeichen).",
+            start=start,
+            end=end,
+            length=len(body),
+        )
+        outside = [name for name, wrong in (("start", start < 0), ("end", end > len(body))) if wrong]
+        raise Invalid(
+            message,
             code="anchor_out_of_range",
+            fields={f"anchor.{name}": message for name in outside},
         )
     if start == end and not insertion_allowed:
         raise Invalid(

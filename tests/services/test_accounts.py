@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 from consult.db import utcnow
 from consult.errors import Conflict, Invalid, NotFound, NotPermitted
 from consult.models import ApiToken, OneTimeToken, Organisation, OutboxMessage, User
-from consult.services import accounts
+from consult.services import accounts, passwords
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "Ganz-Neues-Passwort-7"
@@ -299,7 +299,7 @@ def test_unknown_organisation_is_invalid(db: Session, admin: User) -> None:
 )
 def test_password_rules(password: object, reason: str) -> None:
     with pytest.raises(Invalid) as info:
-        accounts.check_password_rules(password, email="mia@example.org")
+        passwords.check_password_rules(password, email="mia@example.org")
     assert reason.lower() in info.value.message.lower()
     assert "password" in info.value.fields
 
@@ -324,7 +324,7 @@ def test_passwords_are_hashed_with_scrypt(db: Session, monkeypatch: pytest.Monke
 
 
 def test_acceptable_password_passes_the_rules() -> None:
-    assert accounts.check_password_rules("Sommer-im-Siegtal", email="a@example.org") == (
+    assert passwords.check_password_rules("Sommer-im-Siegtal", email="a@example.org") == (
         "Sommer-im-Siegtal"
     )
 

@@ -1,4 +1,4 @@
-"""The password rules (services.accounts.check_password_rules): which passwords pass, which
+"""The password rules (services.passwords.check_password_rules): which passwords pass, which
 are refused and with what reason, and the shipped list of common passwords."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import consult
 from consult import create_app
 from consult.demo import DEMO_USERS
 from consult.errors import Invalid
-from consult.services import accounts
+from consult.services import passwords
 from tests.conftest import PASSWORD, make_settings
 
 EMAIL = "mia.muster@example.org"
@@ -93,7 +93,7 @@ ACCEPTED = [
 @pytest.mark.parametrize(("password", "reason"), REFUSED)
 def test_weak_passwords_are_refused_with_the_reason(password: str, reason: tuple[str, str]) -> None:
     with pytest.raises(Invalid) as info:
-        accounts.check_password_rules(password, email=EMAIL, name=NAME)
+        passwords.check_password_rules(password, email=EMAIL, name=NAME)
     error = info.value
     message, field = reason
     assert message in error.message
@@ -105,22 +105,22 @@ def test_weak_passwords_are_refused_with_the_reason(password: str, reason: tuple
 
 @pytest.mark.parametrize("password", ACCEPTED)
 def test_good_passwords_pass(password: str) -> None:
-    assert accounts.check_password_rules(password, email=EMAIL, name=NAME) == password
+    assert passwords.check_password_rules(password, email=EMAIL, name=NAME) == password
 
 
 def test_the_person_counts_only_where_it_is_known() -> None:
     """The same password is fine for someone else: only the person's own address and
     name are left out of its length."""
     with pytest.raises(Invalid):
-        accounts.check_password_rules("Mueller-2024!x", email=EMAIL, name=NAME)
-    assert accounts.check_password_rules("Mueller-2024!x", email="ab@example.org", name="Ab")
-    assert accounts.check_password_rules("Mueller-2024!x")
+        passwords.check_password_rules("Mueller-2024!x", email=EMAIL, name=NAME)
+    assert passwords.check_password_rules("Mueller-2024!x", email="ab@example.org", name="Ab")
+    assert passwords.check_password_rules("Mueller-2024!x")
 
 
 def test_the_reason_is_translated(tmp_path: Path) -> None:
     app = create_app(make_settings(tmp_path, "sqlite://"))
     with app.app_context(), force_locale("en_GB"), pytest.raises(Invalid) as info:
-        accounts.check_password_rules("passwort123", email=EMAIL)
+        passwords.check_password_rules("passwort123", email=EMAIL)
     assert "list of commonly used passwords" in info.value.message
     assert "list of commonly used passwords" in info.value.fields["password"]
 
@@ -129,18 +129,19 @@ def test_the_reason_is_translated(tmp_path: Path) -> None:
     ("email", "name", "password"), [(u[1], u[2], u[6]) for u in DEMO_USERS], ids=lambda v: v
 )
 def test_the_demo_logins_pass(email: str, name: str, password: str) -> None:
-    assert accounts.check_password_rules(password, email=email, name=name) == password
+    assert passwords.check_password_rules(password, email=email, name=name) == password
 
 
 def test_the_list_is_shipped_lower_case_sorted_and_without_doubles() -> None:
-    path = Path(consult.__file__).parent / accounts.COMMON_PASSWORDS_FILE
+    path = Path(consult.__file__).parent / passwords.COMMON_PASSWORDS_FILE
     lines = [line for line in path.read_text("utf-8").splitlines() if not line.startswith("#")]
     assert len(lines) > 2000
     assert lines == sorted(set(lines))
     assert all(line == line.strip().lower() and len(line) >= 4 for line in lines)
     assert {"passwort", "qwertz", "hallo123", "ichliebedich", "123456789"} <= set(lines)
-    assert accounts.common_passwords() == frozenset(lines)
+    assert passwords.common_passwords() == frozenset(lines)
     pyproject = tomllib.loads((path.parents[1] / "pyproject.toml").read_text("utf-8"))
     assert (
-        accounts.COMMON_PASSWORDS_FILE in pyproject["tool"]["setuptools"]["package-data"]["consult"]
+        passwords.COMMON_PASSWORDS_FILE
+        in pyproject["tool"]["setuptools"]["package-data"]["consult"]
     )
