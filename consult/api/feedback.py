@@ -114,8 +114,7 @@ def feedback_json(
     if item.kind == FeedbackKind.SUGGESTION.value:
         data["replacement"] = item.replacement
         data["reason"] = item.body
-    else:
-        data["replies"] = [reply_json(r) for r in item.replies]
+    data["replies"] = [reply_json(r) for r in item.replies]
     return data
 
 
@@ -318,9 +317,26 @@ def create_suggestion(
     errors=WRITE_ERRORS,
 )
 def create_reply(comment_id: int, body: schemas.TextInput) -> ResponseReturnValue:
+    return _reply(comment_id, FeedbackKind.COMMENT, body)
+
+
+@bp.post("/suggestions/<int:suggestion_id>/replies")
+@operation(
+    "Reply to a suggestion (discuss it before a decision)",
+    tag="feedback",
+    status=201,
+    body=schemas.TextInput,
+    response=schemas.Reply,
+    errors=WRITE_ERRORS,
+)
+def create_suggestion_reply(suggestion_id: int, body: schemas.TextInput) -> ResponseReturnValue:
+    return _reply(suggestion_id, FeedbackKind.SUGGESTION, body)
+
+
+def _reply(feedback_id: int, kind: FeedbackKind, body: schemas.TextInput) -> ResponseReturnValue:
     db = get_session()
-    access.get_feedback(db, comment_id, actor=api_user(), kind=FeedbackKind.COMMENT)
-    answer = service.reply(db, comment_id, actor=api_user(), body=body.body)
+    access.get_feedback(db, feedback_id, actor=api_user(), kind=kind)
+    answer = service.reply(db, feedback_id, actor=api_user(), body=body.body)
     return reply_json(answer), 201
 
 

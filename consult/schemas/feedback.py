@@ -98,7 +98,7 @@ class Feedback(BaseModel):
     withdrawn: bool
     replacement: str | None = Field(None, description="suggestions")
     reason: str | None = Field(None, description="suggestions: the same as body")
-    replies: list[Reply] | None = Field(None, description="comments")
+    replies: list[Reply] = Field(description="the thread's answers (comments and suggestions)")
 
 
 class FeedbackList(BaseModel):

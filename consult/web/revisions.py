@@ -48,11 +48,8 @@ def read(revision_id: int) -> ResponseReturnValue:
     viewer = permissions.feedback_viewer(db, current_user, revision.consultation)
     visible = feedback_views.visible_rows(db, revision.consultation, viewer)
     filters = Filters.from_args(request.args)
-    rounds_here = [
-        r
-        for r in round_service.list_rounds(db, revision.consultation_id, actor=current_user)
-        if r.revision_id == revision.id
-    ]
+    rounds = round_service.list_rounds(db, revision.consultation_id, actor=current_user)
+    rounds_here = [r for r in rounds if r.revision_id == revision.id]
     now = utcnow()
     open_round = next(
         (r for r in rounds_here if r.status_at(now) == "open" and r.id in viewer.invited_round_ids),
@@ -64,6 +61,7 @@ def read(revision_id: int) -> ResponseReturnValue:
         user_id=viewer.user_id,
         can_moderate=viewer.is_editor,
         open_round_id=open_round.id if open_round else None,
+        closed_round_ids=frozenset(r.id for r in rounds if r.status_at(now) == "closed"),
     )
     part = reading_page.feedback_part(
         db,

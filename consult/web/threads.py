@@ -63,12 +63,15 @@ class ThreadRenderer:
         user_id: int | None,
         can_moderate: bool,
         open_round_id: int | None,
+        closed_round_ids: frozenset[int] = frozenset(),
     ) -> None:
         self.revision_id = revision_id
         self.language = language
         self.user_id = user_id
         self.can_moderate = can_moderate
         self.open_round_id = open_round_id
+        #: Rounds that are over: their threads say why nobody answers there any more.
+        self.closed_round_ids = closed_round_ids
         self.date_format = DATE_FORMATS.get(language, DATE_FORMATS["de"])
         #: What fills CSRF_SLOT for this page: the reader's hidden form fields.
         self.form_fields = (
@@ -94,6 +97,7 @@ class ThreadRenderer:
             revision_id,
             can_moderate,
             open_round_id,
+            closed_round_ids,
             tuple(self.urls.values()),
         )
         self.t = {
@@ -116,6 +120,7 @@ class ThreadRenderer:
             "resolve": _("als erledigt markieren"),
             "edit": _("bearbeiten"),
             "withdraw": _("zurückziehen"),
+            "closed": _("Die Runde ist beendet: Antworten sind hier nicht mehr möglich."),
         }
         self.statuses = {
             "resolved": _("erledigt"),
@@ -283,14 +288,17 @@ class ThreadRenderer:
         is_suggestion = f.kind == "suggestion"
         in_open_round = self.open_round_id is not None and f.round_id == self.open_round_id
         out = ['<div class="thread-actions">']
-        if not f.withdrawn_at and not is_suggestion and (self.can_moderate or in_open_round):
+        if not f.withdrawn_at and (self.can_moderate or in_open_round):
             # A link, not a form per thread: thousands of text areas made browsers
-            # take seconds to load the page. reply.js opens the form inline.
+            # take seconds to load the page. reply.js opens the form inline. Suggestions
+            # are discussed like comments.
             out.append(
                 f'<a class="reply-link" href="{self.urls["reply"].format(id=f.id)}'
                 f'?revision_id={self.revision_id}" data-reply-to="{f.id}" '
                 f'aria-describedby="fbh-{f.id}">{t["reply"]}</a>'
             )
+        elif not f.withdrawn_at and f.round_id in self.closed_round_ids:
+            out.append(f'<p class="meta thread-closed">{t["closed"]}</p>')
         if not is_suggestion and not f.withdrawn_at and (self.can_moderate or mine):
             action = "reopen" if f.status == "resolved" else "resolve"
             out.append(
