@@ -4,8 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app consult
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+## make run HOST=0.0.0.0 PORT=5001: where `make run` serves (set on the command line only:
+## a HOST or PORT in the environment, as some shells set, does not count)
+HOST   := 127.0.0.1
+PORT   := 5000
 
-.PHONY: run serve install install-test translations translations-update chromium lint imports types test test-db bench clean
+.PHONY: run check-port serve install install-test translations translations-update chromium lint imports types test test-db bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +27,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel -q compile --use-fuzzy -d consult/translations -D messages
+	@$(BIN)/pybabel -q compile -d consult/translations -D messages
 
 ## make translations-update: re-extract the marked strings into messages.pot, merge them into the English catalog
 translations-update: $(VENV)/.installed
@@ -32,12 +36,40 @@ translations-update: $(VENV)/.installed
 	$(BIN)/pybabel update -i consult/translations/messages.pot -d consult/translations \
 	  -D messages -l en --init-missing --ignore-obsolete --previous -w 100
 
-## make run: install, migrate the SQLite database, load the demo, serve on :5000
-run: install translations
+## make run: install, migrate the SQLite database, load the demo, serve on $(HOST):$(PORT)
+run: check-port install translations
 	$(FLASK) db upgrade
 	$(FLASK) demo load
-	@echo "consult läuft auf http://127.0.0.1:5000 (Strg+C beendet)"
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@$(PYTHON) -c "$$PORT_CHECK" "$(HOST)" "$(PORT)"
+	@echo "consult läuft auf http://$(HOST):$(PORT) (Strg+C beendet)"
+	$(FLASK) run --host "$(HOST)" --port "$(PORT)"
+
+## make check-port: stop with a message naming the port when HOST:PORT cannot be served
+## (taken by another program, or not a port), before anything claims to be running.
+## Binds as `flask run` does (SO_REUSEADDR), so a port just freed counts as free.
+define PORT_CHECK
+import errno, socket, sys
+host, port = sys.argv[1], sys.argv[2]
+if not port.isdigit() or not 0 < int(port) < 65536:
+    sys.exit(f"PORT={port} ist keine Portnummer (1 bis 65535). Beispiel: make run PORT=5001")
+other = f"Einen anderen Port wählen: make run PORT={int(port) % 65535 + 1}"
+try:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, int(port)))
+except OSError as error:
+    if error.errno == errno.EADDRINUSE:
+        sys.exit(f"Port {port} ist schon belegt (läuft consult schon oder ein anderes Programm?). {other}")
+    if error.errno == errno.EACCES:
+        sys.exit(f"Port {port} darf nur mit Administratorrechten geöffnet werden. {other}")
+    if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+        sys.exit(f"HOST={host} ist keine Adresse dieses Rechners. Beispiel: make run HOST=127.0.0.1")
+    sys.exit(f"{host}:{port} lässt sich nicht öffnen ({error.strerror}). {other}")
+endef
+export PORT_CHECK
+
+check-port:
+	@$(PYTHON) -c "$$PORT_CHECK" "$(HOST)" "$(PORT)"
 
 ## Debian's Chromium for the browser tests (never a downloaded browser build)
 chromium:

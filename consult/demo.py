@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ from consult.models import (
     Role,
     User,
 )
-from consult.services import drafts, feedback, revisions, rounds, working_groups
+from consult.services import draft_sections, drafts, feedback, revisions, rounds, working_groups
 from consult.services.consultations import set_member
 
 COUNTY = "Kreis Siegtal – Kommunales Integrationszentrum"
@@ -202,6 +203,12 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     return [(label, email, password) for label, email, _n, _o, _r, _a, password in DEMO_USERS]
 
 
+def _at_six_pm(moment: datetime) -> datetime:
+    """18:00 (Berlin) on the day of ``moment`` in Berlin, in UTC: a deadline as people set one."""
+    local = moment.astimezone(ZoneInfo("Europe/Berlin"))
+    return local.replace(hour=18, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
 def _section(session: Session, revision_id: int, key: str) -> int:
     section_id = session.scalar(
         select(Placement.section_id).where(
@@ -214,7 +221,8 @@ def _section(session: Session, revision_id: int, key: str) -> int:
 
 def _load_revisions(session: Session, consultation: Consultation, users: dict[str, User]) -> None:
     """The story so far: Fassung 1 with a closed round and its feedback, Fassung 2 with
-    feedback re-anchored, a round open now with comments, suggestions and replies."""
+    feedback re-anchored, a round open now (its deadline five days ahead) with comments,
+    suggestions and replies, and the draft of Fassung 3 begun."""
     if revisions.latest_revision(session, consultation.id) is not None:
         return
     editor = users["redaktion@consult.example"]
@@ -362,7 +370,7 @@ def _load_revisions(session: Session, consultation: Consultation, users: dict[st
         revision_id=second.id,
         title="2. Stufe: Arbeitskreise und Kommunen",
         opens_at=now - timedelta(days=3),
-        closes_at=now + timedelta(days=18),
+        closes_at=_at_six_pm(now + timedelta(days=5)),
         working_group_ids=[education.id, work.id, safety.id],
         municipalities=True,
         visibility="group",
@@ -418,4 +426,24 @@ def _load_revisions(session: Session, consultation: Consultation, users: dict[st
         anchor=None,
         body="Die Stadt Siegburg trägt das Konzept mit, kann zusätzliche Personalkosten aber nur "
         "übernehmen, wenn das Land sie erstattet.",
+    )
+
+    # The editors have begun Fassung 3 and taken up one suggestion already.
+    third = drafts.copy_revision(
+        session,
+        second.id,
+        actor=editor,
+        note="Überarbeitung nach der 2. Stufe (begonnen)",
+    )
+    diversity = next(p for p in revisions.outline(session, third).placements if p.key == "3.6")
+    draft_sections.update_section(
+        session,
+        third.id,
+        diversity.section_id,
+        actor=editor,
+        base_version_id=diversity.version_id,
+        body=diversity.version.body.replace(
+            "gegen Diskriminierung und Hasskriminalität",
+            "gegen Diskriminierung, Rassismus und Hasskriminalität",
+        ),
     )

@@ -149,6 +149,9 @@ def _replay(found: Submission, *, api: bool) -> WerkzeugResponse:
         return response
     for category, message in json.loads(found.flashes or "[]"):
         flash(message, category)
+    if found.body is not None and found.status is not None and found.status < 300:
+        # The JSON answer to a form the page's script sent (see finish()).
+        return Response(found.body, status=found.status, mimetype="application/json")
     target = found.location or request.full_path.rstrip("?")
     return redirect(target, 303)
 
@@ -156,8 +159,9 @@ def _replay(found: Submission, *, api: bool) -> WerkzeugResponse:
 def finish(response: Response) -> None:
     """Called before the request commits: keep the answer of a remembered write.
 
-    A form is remembered only when it was answered with a redirect (a write done);
-    a form shown again (errors, a preview) is carried out again when sent again.
+    A form is remembered only when it was answered with a redirect (a write done), or,
+    sent by the page's script, with JSON; a form shown again (errors, a preview) is
+    carried out again when sent again.
     """
     key = g.pop("submission_key", None)
     if key is None or response.status_code >= 400:
@@ -167,12 +171,15 @@ def finish(response: Response) -> None:
     if row is None:  # pragma: no cover - removed by the purge of another request
         return
     api = request.path.startswith("/api/")
-    if not api and not 300 <= response.status_code < 400:
+    # A form sent by the page's script (the reading view's inline form) and answered with
+    # JSON is remembered as an API answer is: its repeat gets the same JSON.
+    scripted = not api and response.is_json
+    if not api and not scripted and not 300 <= response.status_code < 400:
         db.delete(row)
         return
     row.status = response.status_code
     row.location = response.headers.get("Location")
-    if api and response.is_json and not response.is_streamed:
+    if (api or scripted) and response.is_json and not response.is_streamed:
         data = response.get_data(as_text=True)
         row.body = data if len(data) <= MAX_BODY else None
     flashed: list[Any] = session.get("_flashes", [])

@@ -7,6 +7,7 @@ from flask import Flask
 from consult.api import (  # noqa: F401  (routes register on import)
     accounts,
     consultations,
+    decisions,
     feedback,
     openapi,
 )

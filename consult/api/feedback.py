@@ -10,10 +10,10 @@ from consult.api.base import api_user, bp
 from consult.api.registry import operation
 from consult.db import get_session, utcnow
 from consult.domain.textdiff import word_diff
-from consult.models import Feedback, FeedbackKind, Reply, Round, WorkingGroup
+from consult.models import Feedback, FeedbackKind, FeedbackReview, Reply, Round, WorkingGroup
 from consult.schemas import feedback as schemas
 from consult.schemas import rounds as round_schemas
-from consult.services import access, feedback_locations, feedback_views, working_groups
+from consult.services import access, decisions, feedback_locations, feedback_views, working_groups
 from consult.services import feedback as service
 from consult.services import revisions as revision_service
 from consult.services import rounds as round_service
@@ -46,6 +46,7 @@ def round_json(round_: Round) -> dict[str, Any]:
         "municipalities": round_.includes_municipalities,
         "extensions": [
             {
+                "kind": e.kind,
                 "previous_closes_at": e.previous_closes_at.isoformat(),
                 "closes_at": e.closes_at.isoformat(),
                 "reason": e.reason,
@@ -77,8 +78,11 @@ def feedback_json(
     item: feedback_views.AnyFeedback,
     location: feedback_locations.Location | None,
     body: str | None = None,
+    review: FeedbackReview | None = None,
 ) -> dict[str, Any]:
-    """One comment or suggestion; ``location`` as located in the revision asked about."""
+    """One comment or suggestion; ``location`` as located in the revision asked about;
+    ``review`` its decision, if the caller may see it (editors; the others once the
+    round's decisions are published)."""
     anchor: dict[str, Any] | None = None
     if item.has_anchor:
         if location is None or location.state == "orphaned":
@@ -115,6 +119,8 @@ def feedback_json(
         data["replacement"] = item.replacement
         data["reason"] = item.body
     data["replies"] = [reply_json(r) for r in item.replies]
+    data["decision"] = review.decision if review is not None else None
+    data["response"] = review.response if review is not None else None
     return data
 
 
@@ -251,6 +257,24 @@ def extend_round(round_id: int, body: round_schemas.ExtendInput) -> ResponseRetu
     return round_json(round_)
 
 
+@bp.post("/rounds/<int:round_id>/reopen")
+@operation(
+    "Open a closed round again until a new deadline; the reason is kept",
+    tag="rounds",
+    body=round_schemas.ReopenInput,
+    response=round_schemas.Round,
+    errors=WRITE_ERRORS,
+    description="Editors only. 409 `round_not_closed` when the round is open or has not "
+    "begun. The round's `extensions` record it with `kind` `reopening`; the invited are "
+    "e-mailed.",
+)
+def reopen_round(round_id: int, body: round_schemas.ReopenInput) -> ResponseReturnValue:
+    round_ = round_service.reopen_round(
+        get_session(), round_id, actor=api_user(), closes_at=body.closes_at, reason=body.reason
+    )
+    return round_json(round_)
+
+
 @bp.post("/rounds/<int:round_id>/close")
 @operation("Close the round now", tag="rounds", response=round_schemas.Round, errors=ACTION_ERRORS)
 def close_round(round_id: int) -> ResponseReturnValue:
@@ -341,13 +365,15 @@ def _reply(feedback_id: int, kind: FeedbackKind, body: schemas.TextInput) -> Res
 
 
 def _one(feedback_id: int, kind: FeedbackKind) -> ResponseReturnValue:
-    item = access.get_feedback(get_session(), feedback_id, actor=api_user(), kind=kind)
+    db = get_session()
+    item = access.get_feedback(db, feedback_id, actor=api_user(), kind=kind)
     location = (
         feedback_locations.Location("exact", item.anchor_start, item.anchor_end, item.quote)
         if item.has_anchor
         else None
     )
-    return feedback_json(item, location)
+    reviews = decisions.visible_reviews(db, item.consultation_id, actor=api_user())
+    return feedback_json(item, location, review=reviews.get(item.id))
 
 
 @bp.get("/comments/<int:comment_id>")
@@ -419,6 +445,34 @@ def withdraw_suggestion(suggestion_id: int) -> ResponseReturnValue:
     return _one(suggestion_id, FeedbackKind.SUGGESTION)
 
 
+@bp.post("/comments/<int:comment_id>/restore")
+@operation(
+    "Take back the withdrawal of one's comment (while its round is open)",
+    tag="feedback",
+    response=schemas.Feedback,
+    errors=ACTION_ERRORS,
+)
+def restore_comment(comment_id: int) -> ResponseReturnValue:
+    db = get_session()
+    access.get_feedback(db, comment_id, actor=api_user(), kind=FeedbackKind.COMMENT)
+    service.restore(db, comment_id, actor=api_user())
+    return _one(comment_id, FeedbackKind.COMMENT)
+
+
+@bp.post("/suggestions/<int:suggestion_id>/restore")
+@operation(
+    "Take back the withdrawal of one's suggestion (while its round is open)",
+    tag="feedback",
+    response=schemas.Feedback,
+    errors=ACTION_ERRORS,
+)
+def restore_suggestion(suggestion_id: int) -> ResponseReturnValue:
+    db = get_session()
+    access.get_feedback(db, suggestion_id, actor=api_user(), kind=FeedbackKind.SUGGESTION)
+    service.restore(db, suggestion_id, actor=api_user())
+    return _one(suggestion_id, FeedbackKind.SUGGESTION)
+
+
 @bp.post("/comments/<int:comment_id>/resolve")
 @operation(
     "Mark a comment thread resolved",
@@ -456,10 +510,16 @@ def revision_feedback(revision_id: int) -> ResponseReturnValue:
     placements = revision_service.outline(db, revision).placements
     bodies = {p.section_id: p.version.body for p in placements}
     views = feedback_views.visible_feedback(db, revision, actor=api_user(), placements=placements)
+    reviews = decisions.visible_reviews(db, revision.consultation_id, actor=api_user())
     comments: list[dict[str, Any]] = []
     suggestions: list[dict[str, Any]] = []
     for view in views:
-        data = feedback_json(view.feedback, view.location, bodies.get(view.feedback.section_id))
+        data = feedback_json(
+            view.feedback,
+            view.location,
+            bodies.get(view.feedback.section_id),
+            reviews.get(view.feedback.id),
+        )
         (suggestions if view.feedback.kind == FeedbackKind.SUGGESTION.value else comments).append(
             data
         )

@@ -136,7 +136,10 @@ def _responses(
         responses["204"] = {"description": "Done (no content)"}
     else:
         schema = refs[(op.response, "serialization")] if op.response else {"type": "object"}
-        responses[str(op.status)] = {"description": "OK", "content": {JSON: {"schema": schema}}}
+        content: dict[str, Any] = {JSON: {"schema": schema}}
+        for media_type in op.files:
+            content[media_type] = {"schema": {"type": "string", "format": "binary"}}
+        responses[str(op.status)] = {"description": "OK", "content": content}
     errors = set(op.errors)
     if method in WRITES:
         errors.add(422)  # also an Idempotency-Key that is too long or reused

@@ -50,6 +50,8 @@ class Operation:
     #: Needs no token.
     public: bool = False
     description: str = ""
+    #: Other media types the success answer may have (files, by ``?format=``).
+    files: tuple[str, ...] = ()
 
 
 def operation(
@@ -63,6 +65,7 @@ def operation(
     query: tuple[QueryParam, ...] = (),
     public: bool = False,
     description: str = "",
+    files: tuple[str, ...] = (),
 ) -> Callable[[View], View]:
     """Declare an API operation (see the module's docstring).
 
@@ -80,6 +83,7 @@ def operation(
         query=query,
         public=public,
         description=description,
+        files=files,
     )
 
     def decorate(view: View) -> View:

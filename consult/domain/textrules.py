@@ -68,6 +68,9 @@ ROUND_DESCRIPTION: Final = TextRule(Shape.TEXT, 10_000, required=False)
 NOTE: Final = TextRule(Shape.TEXT, 2_000, required=False)
 REASON: Final = TextRule(Shape.TEXT, 2_000)
 COMMENT: Final = TextRule(Shape.TEXT, 10_000)
+#: The editors' response to a piece of feedback (required for most decisions: the
+#: service says which).
+RESPONSE: Final = TextRule(Shape.TEXT, 10_000, required=False)
 REPLACEMENT: Final = TextRule(Shape.EXACT, 10_000, required=False)
 #: A quote typed by hand into the no-JavaScript form (found in the body as typed).
 QUOTE: Final = TextRule(Shape.EXACT, 10_000, required=False)

@@ -2,6 +2,15 @@
 
 from consult.models.accounts import ApiToken, OneTimeToken, Organisation, OrganisationKind, User
 from consult.models.consultations import Consultation, Membership, Role
+from consult.models.decisions import (
+    ChangeProvenance,
+    DecisionKind,
+    FeedbackDecision,
+    FeedbackReview,
+    PublicationKind,
+    ResponseSnippet,
+    RoundPublication,
+)
 from consult.models.feedback import Feedback, FeedbackEdit, FeedbackKind, FeedbackLocation, Reply
 from consult.models.mail import OutboxMessage
 from consult.models.revisions import (
@@ -14,6 +23,7 @@ from consult.models.revisions import (
     SectionVersion,
 )
 from consult.models.rounds import (
+    ExtensionKind,
     Round,
     RoundExtension,
     RoundGroup,
@@ -27,18 +37,25 @@ from consult.models.submissions import Submission
 
 __all__ = [
     "ApiToken",
+    "ChangeProvenance",
     "Consultation",
+    "DecisionKind",
+    "ExtensionKind",
     "Feedback",
+    "FeedbackDecision",
     "FeedbackEdit",
     "FeedbackKind",
     "FeedbackLocation",
+    "FeedbackReview",
     "Membership",
     "OneTimeToken",
     "Organisation",
     "OrganisationKind",
     "OutboxMessage",
     "Placement",
+    "PublicationKind",
     "Reply",
+    "ResponseSnippet",
     "Revision",
     "RevisionChange",
     "RevisionStatus",
@@ -46,6 +63,7 @@ __all__ = [
     "Round",
     "RoundExtension",
     "RoundGroup",
+    "RoundPublication",
     "RoundReminder",
     "Section",
     "SectionDiff",

@@ -128,13 +128,26 @@ class RoundGroup(Base):
     )
 
 
+class ExtensionKind(enum.StrEnum):
+    #: The deadline of an open (or scheduled) round moved later.
+    EXTENSION = "extension"
+    #: A closed round opened again (e.g. closed by mistake), until a new deadline.
+    REOPENING = "reopening"
+
+
 class RoundExtension(Base):
-    """One extension of a round's deadline, with its reason (kept forever)."""
+    """One change of a round's deadline, with its reason (kept forever): an extension, or
+    the reopening of a closed round."""
 
     __tablename__ = "round_extensions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    #: One of ExtensionKind.
+    kind: Mapped[str] = mapped_column(
+        String(16), default=ExtensionKind.EXTENSION.value, server_default="extension"
+    )
+    #: When the round stopped (a reopening: when it had closed) or would have stopped.
     previous_closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text)

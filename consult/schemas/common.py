@@ -82,6 +82,7 @@ Id = Annotated[StrictInt, Field(ge=-MAX_ID - 1, le=MAX_ID)]
 Name = text(textrules.NAME)
 Title = text(textrules.TITLE)
 Comment = text(textrules.COMMENT)
+Response = text(textrules.RESPONSE)
 Note = text(textrules.NOTE)
 Description = text(textrules.DESCRIPTION)
 GroupDescription = text(textrules.GROUP_DESCRIPTION)

@@ -99,6 +99,10 @@ class Feedback(BaseModel):
     replacement: str | None = Field(None, description="suggestions")
     reason: str | None = Field(None, description="suggestions: the same as body")
     replies: list[Reply] = Field(description="the thread's answers (comments and suggestions)")
+    decision: str | None = Field(
+        None, description="the editors' decision, once visible to the caller (published)"
+    )
+    response: str | None = Field(None, description="the editors' response with the decision")
 
 
 class FeedbackList(BaseModel):

@@ -46,6 +46,15 @@ class ExtendInput(Model):
     reason: Reason
 
 
+class ReopenInput(Model):
+    """Open a closed round again until ``closes_at``, with the reason shown in its history."""
+
+    closes_at: StrictStr = Field(
+        json_schema_extra={"format": "date-time"}, description="without offset: Europe/Berlin"
+    )
+    reason: Reason
+
+
 class WorkingGroup(BaseModel):
     id: int
     consultation_id: int
@@ -60,6 +69,8 @@ class WorkingGroupList(BaseModel):
 
 
 class Extension(BaseModel):
+    #: "reopening": a closed round opened again (previous_closes_at: when it had closed).
+    kind: Literal["extension", "reopening"]
     previous_closes_at: datetime
     closes_at: datetime
     reason: str

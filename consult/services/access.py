@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from consult.db import fits_id
+from consult.db import fits_id, is_id
 from consult.errors import Conflict, NotFound
 from consult.models import (
     Consultation,
@@ -82,6 +82,21 @@ def get_round(session: Session, round_id: int, *, actor: object) -> Round:
     """A round the actor may see (editors, invited people). Raises NotFound otherwise."""
     round_ = session.get(Round, round_id)
     if round_ is None or not permissions.can_read_round(session, actor, round_):
+        raise NotFound(_("Diese Beteiligungsrunde gibt es nicht."))
+    return round_
+
+
+def get_round_for_responses(session: Session, round_id: int, *, actor: object) -> Round:
+    """A round whose response table the actor might read: any round of a consultation
+    the actor takes part in (whether it is published for them is for the caller to
+    check: 403). Raises NotFound otherwise."""
+    round_ = session.get(Round, round_id) if is_id(round_id) else None
+    consultation = session.get(Consultation, round_.consultation_id) if round_ is not None else None
+    if (
+        round_ is None
+        or consultation is None
+        or not permissions.can_view_consultation(session, actor, consultation)
+    ):
         raise NotFound(_("Diese Beteiligungsrunde gibt es nicht."))
     return round_
 

@@ -1,5 +1,5 @@
 """Writing feedback: comments and suggestions on a revision's text, replies (with
-e-mails to the thread), edits, withdrawals, resolving. Reading it is
+e-mails to the thread), edits, withdrawals (and their undoing), resolving. Reading it is
 :mod:`consult.services.feedback_views`; where it stands in later revisions,
 :mod:`consult.services.feedback_locations`.
 
@@ -333,6 +333,28 @@ def withdraw(
     feedback.withdrawn_at = now or utcnow()
     if feedback.kind == FeedbackKind.SUGGESTION.value:
         feedback.status = "withdrawn"
+    session.flush()
+    feedback_versions.bump(session, feedback.consultation_id)
+    return feedback
+
+
+def restore(
+    session: Session, feedback_id: int, *, actor: object, now: datetime | None = None
+) -> Feedback:
+    """The author takes back the withdrawal of their comment or suggestion while its round
+    is open (the undo of :func:`withdraw`): it is shown again as before. Raises NotFound,
+    NotPermitted (not the author), Conflict (not withdrawn, round closed)."""
+    feedback = access.get_feedback(session, feedback_id, actor=actor)
+    permissions.require(
+        permissions.can_edit_feedback(actor, feedback),
+        _("Nur die Verfasserin oder der Verfasser kann einen Beitrag wiederherstellen."),
+    )
+    if feedback.withdrawn_at is None:
+        raise Conflict(_("Der Beitrag ist nicht zurückgezogen."), code="not_withdrawn")
+    _require_open_round(session, feedback, now)
+    feedback.withdrawn_at = None
+    if feedback.kind == FeedbackKind.SUGGESTION.value:
+        feedback.status = "open"  # withdraw() took it from open (decided ones cannot be)
     session.flush()
     feedback_versions.bump(session, feedback.consultation_id)
     return feedback

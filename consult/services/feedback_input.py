@@ -50,18 +50,17 @@ def parse_anchor(body: str, anchor: object, *, insertion_allowed: bool) -> Ancho
             fields={"anchor.start": message, "anchor.end": message},
         )
     if start < 0 or end > len(body):
+        outside = {"start": start < 0, "end": end > len(body)}
         message = _(
-            "Die Textstelle %(start)d–%(end)d liegt außerhalb des Abschnitts "
-            "(%(length)d Zeichen).",
+            "Die Textstelle %(start)d–%(end)d liegt außerhalb des Abschnitts (%(length)d Zeichen).",
             start=start,
             end=end,
             length=len(body),
         )
-        outside = [name for name, wrong in (("start", start < 0), ("end", end > len(body))) if wrong]
         raise Invalid(
             message,
             code="anchor_out_of_range",
-            fields={f"anchor.{name}": message for name in outside},
+            fields={f"anchor.{name}": message for name, wrong in outside.items() if wrong},
         )
     if start == end and not insertion_allowed:
         raise Invalid(

@@ -83,14 +83,29 @@ class Backend(Protocol):
 
 
 class ConsoleBackend:
-    """Prints each message to standard error, so command output (ids, tokens) stays clean."""
+    """Prints each message to standard error, so command output (ids, tokens) stays clean.
+
+    Printed for a person to read: the headers and the body decoded (umlauts as umlauts,
+    not quoted-printable or base64), the body's links whole.
+    """
+
+    #: The headers printed, in this order.
+    HEADERS = ("From", "To", "Subject", "Date", "Message-ID")
 
     def __init__(self, stream: Any = None) -> None:
         self.stream = stream
 
+    @classmethod
+    def readable(cls, message: EmailMessage) -> str:
+        """The message as text: its headers decoded, a blank line, its plain-text body."""
+        lines = [f"{name}: {message[name]}" for name in cls.HEADERS if message[name] is not None]
+        part = message.get_body(preferencelist=("plain",))
+        body = part.get_content() if isinstance(part, EmailMessage) else ""
+        return "\n".join(lines) + "\n\n" + str(body).rstrip("\n") + "\n"
+
     def send(self, message: EmailMessage) -> None:
         stream = self.stream or sys.stderr
-        stream.write("----- E-Mail -----\n" + message.as_string() + "\n------------------\n")
+        stream.write("----- E-Mail -----\n" + self.readable(message) + "------------------\n")
         stream.flush()
 
 

@@ -7,13 +7,13 @@ else decides who may do what. The role x action matrix is tested in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, event, or_, select
+from sqlalchemy import ColumnElement, Select, event, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from consult.errors import NotAuthenticated, NotPermitted
@@ -238,15 +238,7 @@ def _invitations(session: Session, user: Any, consultation_id: int) -> dict[int,
     decided = _decided(session)
     key = ("invitations", user.id, consultation_id)
     if key not in decided:
-        through_groups = (
-            select(RoundGroup.round_id)
-            .join(
-                WorkingGroupMember,
-                WorkingGroupMember.working_group_id == RoundGroup.working_group_id,
-            )
-            .where(WorkingGroupMember.user_id == user.id)
-        )
-        invited: ColumnElement[bool] = Round.id.in_(through_groups)
+        invited: ColumnElement[bool] = Round.id.in_(_rounds_through_groups(user))
         if role_in(session, user, consultation_id) is Role.MUNICIPALITY:
             invited = or_(invited, Round.includes_municipalities.is_(True))
         rows = session.execute(
@@ -257,6 +249,62 @@ def _invitations(session: Session, user: Any, consultation_id: int) -> dict[int,
         decided[key] = {round_id: revision_id for round_id, revision_id in rows}
     found: dict[int, int] = decided[key]
     return found
+
+
+def _rounds_through_groups(user: User) -> Select[int]:
+    """The ids of the rounds that invite one of the user's working groups (a subquery)."""
+    return (
+        select(RoundGroup.round_id)
+        .join(
+            WorkingGroupMember, WorkingGroupMember.working_group_id == RoundGroup.working_group_id
+        )
+        .where(WorkingGroupMember.user_id == user.id)
+    )
+
+
+def decide_many(session: Session, user: Any, consultation_ids: Collection[int]) -> None:
+    """Look up the user's role and invitations in all these consultations at once and keep
+    them for the transaction, as :func:`role_in` and :func:`invited_round_ids` do one
+    consultation at a time (two queries, however many consultations): the predicates
+    asked afterwards about these consultations (:func:`readable_rounds`,
+    :func:`can_read_revision`, ...) ask the database nothing. Raises nothing."""
+    if not isinstance(user, User) or not user.is_active:
+        return
+    decided = _decided(session)
+    wanted = sorted(
+        c
+        for c in set(consultation_ids)
+        if ("role", user.id, c) not in decided or ("invitations", user.id, c) not in decided
+    )
+    if not wanted:
+        return
+    roles = {
+        consultation_id: role
+        for consultation_id, role in session.execute(
+            select(Membership.consultation_id, Membership.role).where(
+                Membership.user_id == user.id, Membership.consultation_id.in_(wanted)
+            )
+        )
+    }
+    for consultation_id in wanted:
+        role = roles.get(consultation_id)
+        decided.setdefault(("role", user.id, consultation_id), Role(role) if role else None)
+    municipal = [c for c in wanted if decided[("role", user.id, c)] is Role.MUNICIPALITY]
+    invited: ColumnElement[bool] = Round.id.in_(_rounds_through_groups(user))
+    if municipal:
+        invited = or_(
+            invited,
+            Round.includes_municipalities.is_(True) & Round.consultation_id.in_(municipal),
+        )
+    found: dict[int, dict[int, int]] = {c: {} for c in wanted}
+    for consultation_id, round_id, revision_id in session.execute(
+        select(Round.consultation_id, Round.id, Round.revision_id).where(
+            Round.consultation_id.in_(wanted), invited
+        )
+    ):
+        found[consultation_id][round_id] = revision_id
+    for consultation_id in wanted:
+        decided.setdefault(("invitations", user.id, consultation_id), found[consultation_id])
 
 
 def invited_round_ids(session: Session, user: Any, consultation_id: int) -> set[int]:
@@ -311,6 +359,14 @@ def can_read_round(session: Session, user: Any, round_: Any) -> bool:
     return round_.id in _invitations(session, user, round_.consultation_id)
 
 
+def can_read_published_responses(session: Session, user: Any, round_: Any) -> bool:
+    """A round's published response table: who may read the round, and the
+    consultation's observers (council members follow the procedure)."""
+    if can_read_round(session, user, round_):
+        return True
+    return role_in(session, user, round_.consultation_id) is Role.OBSERVER
+
+
 def readable_rounds(session: Session, user: Any, rounds: Sequence[T]) -> list[T]:
     """The rounds the user may read (:func:`can_read_round`), in the given order; one
     decision per consultation, whatever the number of rounds."""
@@ -331,8 +387,14 @@ def can_moderate_feedback(session: Session, user: Any, consultation: Consultatio
     return can_edit_consultation(session, user, consultation)
 
 
+def can_decide_feedback(session: Session, user: Any, consultation: Consultation) -> bool:
+    """Deciding on feedback, assigning it, snippets, publishing decisions, merging: the
+    consultation's editors (and the administration, as for every editor's action)."""
+    return can_edit_consultation(session, user, consultation)
+
+
 def can_edit_feedback(user: Any, feedback: Any) -> bool:
-    """Edit or withdraw a comment or suggestion: its author only, not the colleagues who
+    """Edit, withdraw or restore a comment or suggestion: its author only, not the colleagues who
     see it, the editors or the admins (whether the round and the item are still open is
     checked by the services: 409)."""
     return isinstance(user, User) and user.is_active and feedback.author_id == user.id

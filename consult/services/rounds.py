@@ -1,7 +1,7 @@
 """Consultation rounds: open one on a published revision (inviting working groups and
-municipalities), extend its deadline with a reason, close it; which round a person gives
-feedback in. Working groups are :mod:`consult.services.working_groups`, deadline
-reminders :mod:`consult.services.reminders`."""
+municipalities), extend its deadline with a reason, close it, reopen a closed one with a
+reason; which round a person gives feedback in. Working groups are
+:mod:`consult.services.working_groups`, deadline reminders :mod:`consult.services.reminders`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from consult.db import is_id, utcnow
 from consult.domain import textrules
 from consult.errors import Conflict, Invalid, NotPermitted
 from consult.models import (
+    ExtensionKind,
     Membership,
     Revision,
     RevisionStatus,
@@ -232,9 +233,11 @@ def extend_round(
     closes_at: str | datetime,
     reason: str,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> Round:
-    """Move the deadline later, with a reason that is kept; reopens a closed round. Raises NotFound,
-    NotPermitted, Invalid (the time, the reason)."""
+    """Move the deadline later, with a reason that is kept. Extending a round that is
+    closed opens it again: that is recorded (and e-mailed) as a reopening, as by
+    :func:`reopen_round`. Raises NotFound, NotPermitted, Invalid (the time, the reason)."""
     round_ = access.get_round(session, round_id, actor=actor)
     permissions.require(
         permissions.can_manage_rounds(session, actor, round_.revision.consultation),
@@ -250,24 +253,88 @@ def extend_round(
             code="invalid_period",
             fields={"closes_at": _("Muss nach der bisherigen Frist liegen.")},
         )
+    _require_future(new_end, now)
+    closed = round_.status_at(now) == "closed"
+    kind = ExtensionKind.REOPENING if closed else ExtensionKind.EXTENSION
+    return _move_deadline(session, round_, kind, new_end, why, actor=actor, now=now, notify=notify)
+
+
+def reopen_round(
+    session: Session,
+    round_id: int,
+    *,
+    actor: object,
+    closes_at: str | datetime,
+    reason: str,
+    now: datetime | None = None,
+    notify: bool = True,
+) -> Round:
+    """Open a closed round again until ``closes_at`` (closed by mistake, or more time is
+    wanted after its end), with a reason that is kept: the round's history shows it as
+    reopened, and the invited are e-mailed as when it opened.
+
+    Raises NotFound, NotPermitted (not an editor of the consultation), Conflict
+    (``round_not_closed``: the round is open or has not begun), Invalid (the time, the
+    reason). Nothing is written when it raises.
+    """
+    round_ = access.get_round(session, round_id, actor=actor)
+    permissions.require(
+        permissions.can_manage_rounds(session, actor, round_.revision.consultation),
+        _("Nur die Redaktion öffnet Runden wieder."),
+    )
+    lock(session, round_)  # a close and a reopening at once: the second sees the first
+    now = now or utcnow()
+    if round_.status_at(now) != "closed":
+        raise Conflict(
+            _("Die Runde ist nicht beendet; wieder öffnen lässt sich nur eine beendete Runde."),
+            code="round_not_closed",
+        )
+    new_end = parse_datetime(closes_at, "closes_at")
+    why = checked(reason, textrules.REASON, "reason", _("Die Begründung"))
+    _require_future(new_end, now)
+    return _move_deadline(
+        session, round_, ExtensionKind.REOPENING, new_end, why, actor=actor, now=now, notify=notify
+    )
+
+
+def _require_future(new_end: datetime, now: datetime) -> None:
     if new_end <= now:
         raise Invalid(
             _("Die neue Frist muss in der Zukunft liegen."),
             code="invalid_period",
             fields={"closes_at": _("Muss in der Zukunft liegen.")},
         )
+
+
+def _move_deadline(
+    session: Session,
+    round_: Round,
+    kind: ExtensionKind,
+    new_end: datetime,
+    reason: str,
+    *,
+    actor: object,
+    now: datetime,
+    notify: bool,
+) -> Round:
+    """Record the new deadline with its reason; a reopening is e-mailed to the invited."""
     author = permissions.require_user(actor)
     round_.extensions.append(
         RoundExtension(
+            kind=kind.value,
             previous_closes_at=round_.effective_close(),
             closes_at=new_end,
-            reason=why,
+            reason=reason,
             created_by_id=author.id,
+            created_at=now,
         )
     )
     round_.closes_at = new_end
     round_.closed_early_at = None
     session.flush()
+    if notify and kind is ExtensionKind.REOPENING:
+        for user in invited_users(session, round_):
+            mail.queue_template(session, user, "round_reopened", round=round_, reason=reason)
     return round_
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from consult.web import filters
+from consult.web import confirm, filters
 from consult.web.admin import bp as admin_bp
 from consult.web.auth import bp as auth_bp
 from consult.web.consultations import bp as consultations_bp
@@ -16,8 +16,9 @@ from consult.web.rounds import bp as rounds_bp
 
 
 def init_app(app: Flask) -> None:
-    """Register the template filters and the HTML blueprints."""
+    """Register the template filters and globals and the HTML blueprints."""
     filters.init_app(app)
+    confirm.init_app(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(profile_bp)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -112,9 +113,12 @@ def forgot_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         accounts.request_password_reset(get_session(), form.email.data or "")
         flash(
-            _(
+            ngettext(
                 "Wenn die Adresse bei uns registriert ist, haben wir einen Link zum "
-                "Zurücksetzen geschickt. Er gilt zwei Stunden."
+                "Zurücksetzen geschickt. Er gilt %(num)s Stunde.",
+                "Wenn die Adresse bei uns registriert ist, haben wir einen Link zum "
+                "Zurücksetzen geschickt. Er gilt %(num)s Stunden.",
+                int(_setting("reset_hours")),
             ),
             "info",
         )

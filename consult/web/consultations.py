@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from consult.db import get_session, parse_number
@@ -14,6 +15,7 @@ from consult.models import Role
 from consult.services import access, diffs, drafts, imports, permissions, section_input
 from consult.services import consultations as service
 from consult.services import revisions as revision_service
+from consult.web import confirm
 from consult.web.forms import ConsultationForm, ImportForm, MemberForm, options
 from consult.web.util import form_error, render_form
 
@@ -136,9 +138,29 @@ def members(consultation_id: int) -> ResponseReturnValue:
 
 @bp.route("/<int:consultation_id>/members/<int:user_id>/remove", methods=["POST"])
 def remove_member(consultation_id: int, user_id: int) -> ResponseReturnValue:
-    service.remove_member(get_session(), consultation_id, user_id, actor=current_user)
+    """Take a person out, once confirmed (consult.web.confirm); "Rückgängig" adds them
+    again with the same role (their working groups were never touched)."""
+    db = get_session()
+    consultation = access.get_consultation(db, consultation_id, actor=current_user)
+    permissions.require(permissions.can_manage_members(db, current_user, consultation))
+    membership = next(
+        (
+            m
+            for m in service.list_members(db, consultation.id, actor=current_user)
+            if m.user_id == user_id
+        ),
+        None,
+    )
+    if membership is None:
+        abort(404)
+    members_url = url_for("consultations.members", consultation_id=consultation.id)
+    if not confirm.confirmed():
+        return confirm.ask(confirm.remove_member(membership.user.label), cancel_url=members_url)
+    role = membership.role
+    service.remove_member(db, consultation.id, user_id, actor=current_user)
     flash(_("Die Person ist nicht mehr beteiligt."), "success")
-    return redirect(url_for("consultations.members", consultation_id=consultation_id))
+    confirm.offer_undo(members_url, {"user_id": str(user_id), "role": role})
+    return redirect(members_url)
 
 
 @bp.route("/<int:consultation_id>/import", methods=["GET", "POST"])
@@ -159,7 +181,7 @@ def import_draft(consultation_id: int) -> ResponseReturnValue:
                 form.text.data = text
             if not text.strip():
                 raise Invalid(
-                    _("Bitte Text einfügen oder eine DOCX-Datei wählen."),
+                    _("Bitte Text einfügen oder eine Word-Datei (DOCX) wählen."),
                     fields={"text": _("Bitte Text einfügen oder eine Datei wählen.")},
                 )
             pasted = form.source.data == "paste"
@@ -173,10 +195,11 @@ def import_draft(consultation_id: int) -> ResponseReturnValue:
                     pasted=pasted,
                 )
                 flash(
-                    _(
-                        "Entwurf (Fassung %(n)s) mit %(count)s Abschnitten angelegt.",
+                    ngettext(
+                        "Entwurf (Fassung %(n)s) mit %(num)s Abschnitt angelegt.",
+                        "Entwurf (Fassung %(n)s) mit %(num)s Abschnitten angelegt.",
+                        len(revision.placements),
                         n=revision.number,
-                        count=len(revision.placements),
                     ),
                     "success",
                 )

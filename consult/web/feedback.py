@@ -1,11 +1,11 @@
 """Giving feedback in the browser: comment/suggest (with or without JavaScript), reply,
-resolve, edit, withdraw. Every action goes through consult.services.feedback."""
+resolve, edit, withdraw (and restore). Every action goes through consult.services.feedback."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,6 +19,7 @@ from consult.services import access, permissions
 from consult.services import feedback as service
 from consult.services import revisions as revision_service
 from consult.services import rounds as round_service
+from consult.web import confirm
 from consult.web.forms import EditFeedbackForm, FeedbackForm, ReplyForm, options
 from consult.web.threads import suggestion_diff_html
 from consult.web.util import form_error, render_form
@@ -35,9 +36,15 @@ def _back(revision_id: int, feedback_id: int | None = None) -> str:
 
 
 def _reading_revision(feedback: Feedback) -> int:
-    """The revision the user came from (form field or query), else the feedback's own."""
-    chosen = parse_number(request.values.get("revision_id"))
-    return chosen if chosen is not None else feedback.revision_id
+    """The revision the user came from (form field or query), else the feedback's own.
+    A value that is no id is a broken form or link: 400 (nothing is stored)."""
+    given = request.values.get("revision_id")
+    if not given:
+        return feedback.revision_id
+    chosen = parse_number(given)
+    if chosen is None:
+        abort(400)
+    return chosen
 
 
 def _sentence_choices(body: str) -> list[Any]:
@@ -54,6 +61,9 @@ def _anchor_from_form(form: FeedbackForm, body: str) -> tuple[dict[str, object] 
     start, end = parse_number(form.start.data), parse_number(form.end.data)
     if start is not None and end is not None:
         return {"start": start, "end": end, "quote": form.selected.data or ""}, None
+    if form.start.data or form.end.data:
+        # Offsets the page's script did not write: not a reason to take the whole section.
+        raise Invalid(_("start und end müssen ganze Zahlen sein."), code="invalid_anchor")
     if form.sentence.data:
         first, _sep, last = form.sentence.data.partition(":")
         a, b = parse_number(first), parse_number(last)
@@ -64,6 +74,25 @@ def _anchor_from_form(form: FeedbackForm, body: str) -> tuple[dict[str, object] 
         )
     quote = (form.quote.data or "").strip()
     return None, quote or None
+
+
+def _sent_by_script() -> bool:
+    """Whether the reading view's inline form sent this (static/js/annotate.js): it asks
+    for JSON, to show a refusal in place and keep the selection."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _refused(status: int, message: str, code: str, fields: dict[str, str]) -> ResponseReturnValue:
+    """A refusal in the API's shape (nothing was stored: 4xx rolls back)."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return jsonify({"error": error}), status
+
+
+def _saved(feedback_id: int, location: str) -> ResponseReturnValue:
+    """Stored: the script goes on to the thread (the message waits there, flashed)."""
+    return jsonify({"id": feedback_id, "location": location}), 201, {"Location": location}
 
 
 @bp.route(
@@ -91,6 +120,7 @@ def give(revision_id: int, section_id: int) -> ResponseReturnValue:
         round_service.feedback_round(db, revision, current_user)
     except ServiceError as exc:
         round_problem = exc.message
+    scripted = _sent_by_script()
     if form.validate_on_submit():
         try:
             anchor, quote = _anchor_from_form(form, body)
@@ -121,13 +151,20 @@ def give(revision_id: int, section_id: int) -> ResponseReturnValue:
                     quote=quote,
                 )
         except ServiceError as exc:
-            form_error(form, exc)
             status = exc.status if exc.status in (403, 409) else 422
+            if scripted:
+                return _refused(status, exc.message, exc.code, exc.fields)
+            form_error(form, exc)
         else:
             flash(_("Ihr Beitrag ist gespeichert."), "success")
+            if scripted:
+                return _saved(item.id, _back(revision.id, item.id))
             return redirect(_back(revision.id, item.id))
     elif form.is_submitted():
         status = 422
+        if scripted:
+            fields = {name: " ".join(errors) for name, errors in form.errors.items()}
+            return _refused(status, _("Bitte prüfen Sie Ihre Eingaben."), "invalid", fields)
     return render_form(
         "feedback/give.html",
         status,
@@ -182,9 +219,28 @@ def resolve(feedback_id: int, action: str) -> ResponseReturnValue:
 
 @bp.route("/feedback/<int:feedback_id>/withdraw", methods=["POST"])
 def withdraw(feedback_id: int) -> ResponseReturnValue:
+    """Withdraw one's feedback, once confirmed (consult.web.confirm); the next page offers
+    "Rückgängig" (restore) while the round is open."""
     db = get_session()
-    item = service.withdraw(db, feedback_id, actor=current_user)
+    item = access.get_feedback(db, feedback_id, actor=current_user)
+    permissions.require(
+        permissions.can_edit_feedback(current_user, item),
+        _("Nur die Verfasserin oder der Verfasser kann einen Beitrag zurückziehen."),
+    )
+    back = _reading_revision(item)
+    if not confirm.confirmed():
+        return confirm.ask(confirm.withdraw(item.kind), cancel_url=_back(back, item.id))
+    service.withdraw(db, item.id, actor=current_user)
     flash(_("Ihr Beitrag ist zurückgezogen."), "success")
+    confirm.offer_undo(url_for("feedback.restore", feedback_id=item.id), {"revision_id": str(back)})
+    return redirect(_back(back, item.id))
+
+
+@bp.route("/feedback/<int:feedback_id>/restore", methods=["POST"])
+def restore(feedback_id: int) -> ResponseReturnValue:
+    """Take back one's withdrawal (the "Rückgängig" after withdrawing)."""
+    item = service.restore(get_session(), feedback_id, actor=current_user)
+    flash(_("Ihr Beitrag ist wiederhergestellt."), "success")
     return redirect(_back(_reading_revision(item), item.id))
 
 

@@ -1,59 +1,64 @@
-"""Template filters and globals: dates in Europe/Berlin, organisation kinds."""
+"""Template filters and globals: dates (consult.dates), diffs, organisation kinds."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask
-from flask_babel import format_datetime, format_timedelta
 from markupsafe import Markup, escape
 
-from consult.db import utcnow
+from consult import dates
 from consult.domain.outline import group_blocks
 from consult.domain.textdiff import DELETE, EQUAL, INSERT, Op
 from consult.idempotency import once_field
 from consult.sanitize import render_plain_text
+from consult.web.change_labels import ChangeLabels, change_labels
 from consult.web.forms import KIND_LABELS
 
-BERLIN = ZoneInfo("Europe/Berlin")
+
+def weekday_moment(value: datetime | None) -> str:
+    """A point in time with its weekday, for deadlines: "Do., 24.12.2026, 07:20 Uhr"."""
+    return dates.moment(value, weekday=True)
 
 
-def local_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    """A timestamp in the Europe/Berlin time zone and the interface language."""
-    if value is None:
-        return "–"
-    return str(format_datetime(value, fmt))
+def weekday_day(value: datetime | None) -> str:
+    """A day with its weekday: "Do., 24.12.2026"."""
+    return dates.day(value, weekday=True)
 
 
-def time_left(until: datetime, now: datetime | None = None) -> str:
-    """ "3 Tage" until the given moment, in the interface language."""
-    delta = until - (now or utcnow())
-    return str(format_timedelta(delta, granularity="minute", threshold=1.1))
-
-
-def ops_html(ops: Iterable[Op], side: str = "both") -> Markup:
-    """Diff ops as HTML: each text escaped first, then wrapped in <del>/<ins> (TEXT.md 4).
+def ops_html(ops: Iterable[Op], side: str = "both", labels: ChangeLabels | None = None) -> Markup:
+    """Diff ops as HTML: each text escaped first, then wrapped in <del>/<ins> (TEXT.md 4),
+    each with hidden words for screen readers (``labels``; default: the interface
+    language's, consult.web.change_labels).
 
     ``side="old"`` shows what was there (equal + deleted), ``"new"`` what is there now.
     """
+    if labels is None:
+        labels = change_labels()
     parts: list[str] = []
     for kind, text in ops:
-        escaped = escape(text)
+        escaped = str(escape(text))
         if kind == EQUAL:
-            parts.append(str(escaped))
+            parts.append(escaped)
         elif kind == DELETE and side in ("both", "old"):
-            parts.append(f"<del>{escaped}</del>")
+            parts.append(labels.delete(escaped))
         elif kind == INSERT and side in ("both", "new"):
-            parts.append(f"<ins>{escaped}</ins>")
+            parts.append(labels.ins(escaped))
     return Markup("".join(parts))  # noqa: S704 - every piece was escaped above
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters["datetime"] = local_datetime
+    # Dates, one way everywhere (consult.dates): "24.12.2026, 07:20 Uhr" (datetime),
+    # "Do., 24.12.2026, 07:20 Uhr" (deadline), "24.12.2026" (date), "Do., 24.12.2026"
+    # (weekday_date), "noch 3 Tage" (time_left), "in 3 Tagen" (time_until).
+    app.jinja_env.filters["datetime"] = dates.moment
+    app.jinja_env.filters["deadline"] = weekday_moment
+    app.jinja_env.filters["date"] = dates.day
+    app.jinja_env.filters["weekday_date"] = weekday_day
+    app.jinja_env.filters["time_left"] = dates.time_left
+    app.jinja_env.filters["time_until"] = dates.time_until
     app.jinja_env.filters["ops_html"] = ops_html
-    app.jinja_env.filters["time_left"] = time_left
     app.jinja_env.filters["plain_text"] = render_plain_text
     app.jinja_env.globals["group_blocks"] = group_blocks
     app.jinja_env.globals["once_field"] = once_field

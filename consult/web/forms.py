@@ -25,7 +25,9 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from consult.db import parse_number
 from consult.domain import textrules
 from consult.models import OrganisationKind
 
@@ -49,6 +51,26 @@ class Rule:
                 k: format_decimal(v) if isinstance(v, int) else v for k, v in exc.params.items()
             }
             raise StopValidation(_(exc.template, **values)) from None
+
+
+def id_number(value: object) -> int:
+    """``coerce`` of a select of ids: the number as db.parse_number reads it (ASCII digits
+    within the id columns' range). ``int`` would take "١" (an Arabic-Indic one) for 1."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = parse_number(value)
+    if number is None:
+        raise ValueError("not an id")
+    return number
+
+
+class CheckboxListField(SelectMultipleField):
+    """A choice of several as checkboxes, which templates/_forms.html puts in a fieldset
+    with the label as its legend: a multiple select wants Ctrl+click, which few know and
+    touch screens lack. Posts the same name and values as a SelectMultipleField."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def options(pairs: Iterable[tuple[object, object]]) -> list[Any]:
@@ -219,17 +241,17 @@ class WorkingGroupForm(FlaskForm):
     description = TextAreaField(
         _l("Beschreibung"), validators=[Optional(), Rule(textrules.GROUP_DESCRIPTION)]
     )
-    section_ids = SelectMultipleField(
+    section_ids = CheckboxListField(
         _l("Abschnitte, um die sich der Arbeitskreis besonders kümmert"),
-        coerce=int,
+        coerce=id_number,
         validators=[Optional()],
     )
-    member_ids = SelectMultipleField(_l("Mitglieder"), coerce=int, validators=[Optional()])
+    member_ids = CheckboxListField(_l("Mitglieder"), coerce=id_number, validators=[Optional()])
 
 
 class RoundForm(FlaskForm):
     title = StringField(_l("Titel der Runde"), validators=[DataRequired(), Rule(textrules.TITLE)])
-    revision_id = SelectField(_l("Fassung"), coerce=int)
+    revision_id = SelectField(_l("Fassung"), coerce=id_number)
     opens_at = DateTimeLocalField(
         _l("Beginn"),
         format="%Y-%m-%dT%H:%M",
@@ -242,16 +264,16 @@ class RoundForm(FlaskForm):
         validators=[DataRequired()],
         description=_l("Bis dahin nimmt das System Beiträge an."),
     )
-    working_group_ids = SelectMultipleField(
-        _l("Eingeladene Arbeitskreise"), coerce=int, validators=[Optional()]
+    working_group_ids = CheckboxListField(
+        _l("Eingeladene Arbeitskreise"), coerce=id_number, validators=[Optional()]
     )
     municipalities = BooleanField(_l("Alle Kommunen einladen (Stellungnahmen)"))
     visibility = SelectField(
         _l("Wer sieht die Beiträge?"),
         choices=options(
             [
-                ("editors", _l("nur die Redaktion (und die Verfasser)")),
-                ("group", _l("auch die Mitglieder des eigenen Arbeitskreises")),
+                ("editors", _l("nur die Redaktion (und wer den Beitrag geschrieben hat)")),
+                ("group", _l("auch die Mitglieder des Arbeitskreises, aus dem der Beitrag kommt")),
                 ("round", _l("alle Eingeladenen der Runde")),
             ]
         ),
@@ -273,6 +295,25 @@ class ExtendRoundForm(FlaskForm):
         _l("Begründung"),
         validators=[DataRequired(), Rule(textrules.REASON)],
         description=_l("Die Begründung wird bei der Runde angezeigt."),
+    )
+
+
+class ReopenRoundForm(FlaskForm):
+    """A closed round opened again (closed by mistake, or more time after its end)."""
+
+    closes_at = DateTimeLocalField(
+        _l("Neue Frist"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired()],
+        description=_l("Uhrzeit in deutscher Zeit (Europe/Berlin)."),
+    )
+    reason = TextAreaField(
+        _l("Begründung"),
+        validators=[DataRequired(), Rule(textrules.REASON)],
+        description=_l(
+            "Warum die Runde wieder geöffnet wird. Die Begründung steht im Verlauf der Runde "
+            "und in der E-Mail an die Eingeladenen."
+        ),
     )
 
 

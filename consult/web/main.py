@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import (
     Blueprint,
     current_app,
@@ -13,25 +15,40 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 
+from consult import dates
 from consult.db import get_session
 from consult.extensions import LANGUAGES
-from consult.services import consultations, permissions
+from consult.services import dashboard, permissions
 from consult.web.consultations import ROLE_LABELS
 from consult.web.util import safe_next
 
 bp = Blueprint("main", __name__)
 
 
+def until(deadline: datetime, now: datetime) -> str:
+    """ "bis Do., 24.12.2026, 18:00 Uhr", or "heute bis 18:00 Uhr" on the deadline's day
+    (in Berlin)."""
+    if dates.day(deadline) == dates.day(now):
+        # the time of day as consult.dates writes it: "18:00 Uhr" / "18:00"
+        return str(_("heute bis %(time)s", time=dates.moment(deadline).rpartition(", ")[2]))
+    return str(_("bis %(deadline)s", deadline=dates.moment(deadline, weekday=True)))
+
+
 @bp.route("/")
 def index() -> ResponseReturnValue:
+    """The start page: what is expected of the person, by when (services.dashboard)."""
     db = get_session()
-    items = consultations.list_for_user(db, actor=current_user)
+    page = dashboard.start_page(db, actor=current_user)
     return render_template(
         "main/index.html",
-        consultations=items,
+        page=page,
+        now=page.now,
+        until=until,
+        new_days=dashboard.NEW_FEEDBACK.days,
         can_create=permissions.can_create_any_consultation(db, current_user),
         role_labels=ROLE_LABELS,
     )

@@ -80,7 +80,10 @@ def change_password() -> ResponseReturnValue:
             form_error(form, exc)
         else:
             login_user(me)  # the session nonce changed: renew this session, end the others
-            flash(_("Ihr Passwort ist geändert. Andere Sitzungen wurden abgemeldet."), "success")
+            flash(
+                _("Ihr Passwort ist geändert. Auf anderen Geräten sind Sie jetzt abgemeldet."),
+                "success",
+            )
             return redirect(url_for("profile.show"))
     return _page(422, password_form=form)
 

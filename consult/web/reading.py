@@ -11,10 +11,11 @@ from werkzeug.datastructures import MultiDict
 
 from consult.cache import LRUCache
 from consult.db import parse_number
-from consult.domain.highlight import Mark, pieces
+from consult.domain.highlight import Mark, Piece, pieces
 from consult.domain.outline import Block, group_blocks
 from consult.models import Placement
 from consult.services.feedback_views import AnyFeedback, FeedbackView
+from consult.web.change_labels import PLAIN, ChangeLabels
 
 
 @dataclass
@@ -24,6 +25,8 @@ class Filters:
     kind: str = ""  # "", "comment", "suggestion"
     group: int | None = None
     organisation: int | None = None
+    #: Only the feedback given in one round (the start page's counters link here).
+    round_id: int | None = None
 
     @classmethod
     def from_args(cls, args: MultiDict[str, str]) -> Filters:
@@ -36,11 +39,19 @@ class Filters:
             kind=kind if (kind := args.get("kind", "")) in ("comment", "suggestion") else "",
             group=number("group"),
             organisation=number("org"),
+            round_id=number("round"),
         )
 
     @property
     def active(self) -> bool:
-        return bool(self.mine or self.status or self.kind or self.group or self.organisation)
+        return bool(
+            self.mine
+            or self.status
+            or self.kind
+            or self.group
+            or self.organisation
+            or self.round_id
+        )
 
     def accepts(
         self, item: AnyFeedback, user_id: int | None, groups_by_user: Mapping[int, set[int]]
@@ -53,6 +64,8 @@ class Filters:
         if self.kind and item.kind != self.kind:
             return False
         if self.group is not None and self.group not in groups_by_user.get(item.author_id, set()):
+            return False
+        if self.round_id is not None and item.round_id != self.round_id:
             return False
         return self.organisation is None or item.organisation_id == self.organisation
 
@@ -76,20 +89,30 @@ class SectionModel:
             self._groups = group_blocks(self.placement.version.body)
         return self._groups
 
-    def block_html(self, block: Block) -> Markup:
+    def block_html(self, block: Block, labels: ChangeLabels = PLAIN) -> Markup:
         """One block with its highlights: <mark> for comments, <del>/<ins> for suggestions.
 
         Text is escaped piece by piece; inserted replacement text is marked
-        ``data-skip`` so the browser's offset count ignores it (TEXT.md 1).
+        ``data-skip`` so the browser's offset count ignores it (TEXT.md 1), and so must
+        the hidden ``labels`` be (consult.web.change_labels, ``skip=True``). A deletion
+        cut into pieces by comments is labelled once, at the edges of the run.
         """
         if not self.marks:
             return escape(block.text)
         out: list[str] = []
-        for piece in pieces(block.text, block.start, self.marks, last=True):
+        cut = pieces(block.text, block.start, self.marks, last=True)
+        for n, piece in enumerate(cut):
             html = str(escape(piece.text))
             if piece.text and piece.suggestion_ids:
                 ids = " ".join(str(i) for i in piece.suggestion_ids)
-                html = f'<del class="sg-del" data-fb="{ids}">{html}</del>'
+                html = labels.delete(
+                    html,
+                    f' class="sg-del" data-fb="{ids}"',
+                    start=n == 0 or _deleting(cut[n - 1]) != piece.suggestion_ids,
+                    end=bool(piece.then_insert)
+                    or n + 1 == len(cut)
+                    or _deleting(cut[n + 1]) != piece.suggestion_ids,
+                )
             if piece.text and piece.comment_ids:
                 ids = " ".join(str(i) for i in piece.comment_ids)
                 html = f'<mark class="fb-mark" data-fb="{ids}">{html}</mark>'
@@ -97,21 +120,22 @@ class SectionModel:
             for suggestion_id in piece.then_insert:
                 text = escape(self.replacements.get(suggestion_id, ""))
                 if text:
-                    out.append(
-                        f'<ins class="sg-ins" data-skip="1" data-fb="{suggestion_id}">{text}</ins>'
-                    )
+                    attrs = f' class="sg-ins" data-skip="1" data-fb="{suggestion_id}"'
+                    out.append(labels.ins(str(text), attrs))
         return Markup("".join(out))  # noqa: S704 - every piece escaped above
 
-    def body_html(self) -> Markup:
-        """The section's blocks as HTML (paragraphs and lists with ``data-start``).
+    def body_html(self, labels: ChangeLabels = PLAIN) -> Markup:
+        """The section's blocks as HTML (paragraphs and lists with ``data-start``), with
+        the hidden ``labels`` of suggestions shown in the text.
 
-        Cached by everything it shows (the text and its highlights): the same for every
-        reader.
+        Cached by everything it shows (the text, its highlights and the labels, which
+        differ per language): the same for every reader.
         """
         key = (
             self.placement.version.body,
             tuple(self.marks),
             tuple(sorted(self.replacements.items())),
+            labels,
         )
         cached = _BODY_CACHE.get(key)
         if cached is not None:
@@ -120,16 +144,15 @@ class SectionModel:
         for kind, blocks in self.groups:
             if kind == "p":
                 block = blocks[0]
-                out.append(
-                    f'<p class="block" data-start="{block.start}">{self.block_html(block)}</p>'
-                )
+                inner = self.block_html(block, labels)
+                out.append(f'<p class="block" data-start="{block.start}">{inner}</p>')
                 continue
             out.append(f"<{kind}>")
             for block in blocks:
                 value = f' value="{escape(block.number)}"' if kind == "ol" else ""
                 out.append(
                     f'<li class="block"{value} data-start="{block.start}">'
-                    f"{self.block_html(block)}</li>"
+                    f"{self.block_html(block, labels)}</li>"
                 )
             out.append(f"</{kind}>")
         html = "".join(out)
@@ -140,6 +163,11 @@ class SectionModel:
 #: Rendered section bodies by (text, highlights); the same for every reader.
 BODY_CACHE_SIZE = 5000
 _BODY_CACHE: LRUCache[tuple[object, ...], str] = LRUCache(BODY_CACHE_SIZE)
+
+
+def _deleting(piece: Piece) -> tuple[int, ...]:
+    """The suggestions whose deletion covers the piece (none for an empty piece)."""
+    return piece.suggestion_ids if piece.text else ()
 
 
 def _thread_order(view: FeedbackView) -> tuple[int, int, int]:

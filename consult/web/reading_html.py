@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from consult.services.feedback_views import FeedbackView
+from consult.web.change_labels import change_labels
 from consult.web.reading import SectionModel
 
 #: Deepest indentation the stylesheet distinguishes.
@@ -37,6 +38,9 @@ class SectionRenderer:
         # Format strings: each section fills in its title.
         self.body_label = _("Text von %(t)s – zum Markieren Umschalt und Pfeiltasten")
         self.rail_label = _("Beiträge zu %(t)s")
+        #: Hidden words for screen readers at the edges of suggestions shown in the text,
+        #: left out of the browser's offset count (data-skip).
+        self.change_labels = change_labels(proposed=True, skip=True)
         #: What the output depends on besides the sections: part of cached pages' keys.
         self.context = (
             can_annotate,
@@ -46,6 +50,7 @@ class SectionRenderer:
             self.count_label,
             self.body_label,
             self.rail_label,
+            self.change_labels,
         )
 
     def toc(self, sections: Sequence[SectionModel]) -> Markup:
@@ -55,7 +60,7 @@ class SectionRenderer:
             key = f'<span class="key">{escape(p.key)}</span> ' if p.key else ""
             count = (
                 f' <span class="toc-count" title="{self.count_title}">'
-                f'<span class="visually-hidden">, {self.count_label} </span>{s.count}</span>'
+                f'<span class="visually-hidden">– {self.count_label} </span>{s.count}</span>'
                 if s.count
                 else ""
             )
@@ -88,7 +93,7 @@ class SectionRenderer:
                 f'id="s-{sid}" data-section-id="{sid}" data-version-id="{p.version_id}" '
                 f'aria-labelledby="h-{sid}"><div class="section-main">'
                 f'<h{level} id="h-{sid}" class="section-title">{key}{title}</h{level}>'
-                f'<div class="section-body"{body_attrs}>{s.body_html()}</div>'
+                f'<div class="section-body"{body_attrs}>{s.body_html(self.change_labels)}</div>'
             )
             if self.can_annotate:
                 out.append(

@@ -72,6 +72,8 @@ class FeedbackPart:
     actions_at: dict[int, tuple[int, int]]
     #: How many items the reader may see (before filters).
     total: int
+    #: How many of them the filters let through (``total`` without filters).
+    shown: int
     #: The organisations of those items (id, name), for the filter.
     organisations: tuple[tuple[int, str], ...]
 
@@ -89,6 +91,10 @@ class ReaderPart:
     @property
     def total(self) -> int:
         return self.shared.total
+
+    @property
+    def shown(self) -> int:
+        return self.shared.shown
 
     @property
     def organisations(self) -> tuple[tuple[int, str], ...]:
@@ -198,6 +204,7 @@ def feedback_part(
         document=tuple(pieces),
         actions_at=actions_at,
         total=len(visible.rows),
+        shown=len(shown) if shown is not None else len(visible.rows),
         organisations=tuple(organisations),
     )
     if visible.key is not None:

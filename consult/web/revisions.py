@@ -25,7 +25,7 @@ from consult.services import (
 )
 from consult.services import revisions as service
 from consult.services import rounds as round_service
-from consult.web import reading_page
+from consult.web import confirm, reading_page
 from consult.web.forms import NewSectionForm, NoteForm, SectionForm, options
 from consult.web.reading import Filters
 from consult.web.reading_html import SectionRenderer
@@ -79,6 +79,7 @@ def read(revision_id: int) -> ResponseReturnValue:
         toc=reading_page.TOC,
         document=reading_page.DOCUMENT,
         total=part.total,
+        shown=part.shown,
         filters=filters,
         others=[r for r in others if r.id != revision.id],
         can_edit=permissions.can_edit_revision(db, current_user, revision),
@@ -200,7 +201,21 @@ def add_section(revision_id: int) -> ResponseReturnValue:
 
 @bp.route("/<int:revision_id>/sections/<int:section_id>/delete", methods=["POST"])
 def delete_section(revision_id: int, section_id: int) -> ResponseReturnValue:
-    draft_sections.delete_section(get_session(), revision_id, section_id, actor=current_user)
+    """Delete a section from the draft, once confirmed (consult.web.confirm)."""
+    db = get_session()
+    if not confirm.confirmed():
+        revision = access.editable_revision(db, revision_id, actor=current_user)
+        placement = next(
+            (p for p in service.outline(db, revision).placements if p.section_id == section_id),
+            None,
+        )
+        if placement is None:
+            abort(404)
+        return confirm.ask(
+            confirm.delete_section(f"{placement.key} {placement.version.title}".strip()),
+            cancel_url=url_for("revisions.edit", revision_id=revision.id) + f"#s-{section_id}",
+        )
+    draft_sections.delete_section(db, revision_id, section_id, actor=current_user)
     flash(_("Abschnitt gelöscht."), "success")
     return redirect(url_for("revisions.edit", revision_id=revision_id))
 
@@ -228,7 +243,9 @@ def renumber(revision_id: int) -> ResponseReturnValue:
 def update_note(revision_id: int) -> ResponseReturnValue:
     form = NoteForm()
     if not form.validate_on_submit():
-        flash(_("Die Notiz ist zu lang."), "error")
+        # What is wrong (too long, a control character), as add_section says it.
+        for name, errors in form.errors.items():
+            flash(f"{getattr(form, name).label.text}: {' '.join(errors)}", "error")
         return redirect(url_for("revisions.edit", revision_id=revision_id)), 303
     drafts.update_note(get_session(), revision_id, actor=current_user, note=form.note.data)
     flash(_("Notiz gespeichert."), "success")
@@ -253,7 +270,15 @@ def copy(revision_id: int) -> ResponseReturnValue:
 
 @bp.route("/<int:revision_id>/discard", methods=["POST"])
 def discard(revision_id: int) -> ResponseReturnValue:
-    consultation_id = drafts.discard_draft(get_session(), revision_id, actor=current_user)
+    """Delete the draft, once confirmed (consult.web.confirm)."""
+    db = get_session()
+    if not confirm.confirmed():
+        revision = access.editable_revision(db, revision_id, actor=current_user)
+        return confirm.ask(
+            confirm.discard_draft(revision.number),
+            cancel_url=url_for("revisions.edit", revision_id=revision.id),
+        )
+    consultation_id = drafts.discard_draft(db, revision_id, actor=current_user)
     flash(_("Der Entwurf ist verworfen."), "success")
     return redirect(url_for("consultations.show", consultation_id=consultation_id))
 

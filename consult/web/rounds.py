@@ -5,21 +5,31 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from babel.lists import format_list
 from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from consult import dates
 from consult.db import get_session, utcnow
 from consult.errors import ServiceError
-from consult.models import Feedback, RevisionStatus, WorkingGroup
+from consult.models import Feedback, RevisionStatus, Round, WorkingGroup
 from consult.services import access, permissions
 from consult.services import consultations as consultation_service
 from consult.services import revisions as revision_service
 from consult.services import rounds as service
 from consult.services import working_groups as group_service
-from consult.web.forms import ExtendRoundForm, RoundForm, WorkingGroupForm, options
+from consult.web import confirm
+from consult.web.forms import (
+    ExtendRoundForm,
+    ReopenRoundForm,
+    RoundForm,
+    WorkingGroupForm,
+    options,
+)
 from consult.web.util import form_error, render_form
 
 bp = Blueprint("rounds", __name__)
@@ -181,6 +191,49 @@ def rounds(consultation_id: int) -> ResponseReturnValue:
     )
 
 
+def _audience(
+    round_: Round, groups: dict[int, WorkingGroup], *, can_manage: bool
+) -> dict[str, Any]:
+    """What the round page tells this reader about who takes part and who sees what:
+    the invited (one list, no stray spaces), who sees the feedback, in words that fit
+    the reader (the editors see the setting, the invited what happens to their
+    feedback), whether they may give feedback."""
+    viewer = permissions.feedback_viewer(get_session(), current_user, round_.revision.consultation)
+    invitees = [groups[g].name if g in groups else str(g) for g in round_.working_group_ids]
+    if round_.includes_municipalities:
+        invitees.append(_("alle Kommunen"))
+    invited = round_.id in viewer.invited_round_ids
+    if can_manage or viewer.is_editor:
+        visibility = {
+            "editors": _("nur die Redaktion und wer den Beitrag geschrieben hat"),
+            "group": _(
+                "die Redaktion und die Mitglieder des Arbeitskreises, aus dem der Beitrag kommt"
+            ),
+            "round": _("alle Eingeladenen der Runde"),
+        }.get(round_.visibility, round_.visibility)
+    elif round_.visibility == "round":  # (only editors and the invited see a round)
+        visibility = _("Ihre Beiträge sehen die Redaktion und alle Eingeladenen der Runde.")
+    elif round_.visibility == "group" and (
+        mine := sorted(
+            groups[g].name for g in viewer.group_ids & set(round_.working_group_ids) if g in groups
+        )
+    ):
+        locale = get_locale()
+        visibility = ngettext(
+            "Ihre Beiträge sehen die Redaktion und die Mitglieder Ihres Arbeitskreises %(names)s.",
+            "Ihre Beiträge sehen die Redaktion und die Mitglieder Ihrer Arbeitskreise %(names)s.",
+            len(mine),
+            names=format_list([f"„{name}“" for name in mine], locale=str(locale or "de_DE")),
+        )
+    else:  # "editors", or "group" for someone in none of the round's working groups
+        visibility = _("Ihre Beiträge sieht nur die Redaktion.")
+    return {
+        "invitees": invitees,
+        "visibility": visibility,
+        "may_give": invited and round_.status_at(utcnow()) != "closed",
+    }
+
+
 @bp.route("/rounds/<int:round_id>")
 def show(round_id: int) -> ResponseReturnValue:
     db = get_session()
@@ -210,7 +263,9 @@ def show(round_id: int) -> ResponseReturnValue:
         counts=counts,
         groups=groups,
         extend_form=ExtendRoundForm(formdata=None),
+        reopen_form=ReopenRoundForm(formdata=None),
         invited=len(service.invited_users(db, round_)) if can_manage else None,
+        **_audience(round_, groups, can_manage=can_manage),
     )
 
 
@@ -236,26 +291,86 @@ def extend(round_id: int) -> ResponseReturnValue:
         else:
             flash(_("Die Frist ist verlängert."), "success")
             return redirect(url_for("rounds.show", round_id=round_.id))
+    return _round_page_again(round_, 422, extend_form=form)
+
+
+def _round_page_again(
+    round_: Round,
+    status: int,
+    *,
+    extend_form: ExtendRoundForm | None = None,
+    reopen_form: ReopenRoundForm | None = None,
+) -> ResponseReturnValue:
+    """The round's page with a refused form (its errors at its fields), for an editor."""
     groups = {
         g.id: g
-        for g in group_service.list_working_groups(db, round_.consultation_id, actor=current_user)
+        for g in group_service.list_working_groups(
+            get_session(), round_.consultation_id, actor=current_user
+        )
     }
     return render_form(
         "rounds/show.html",
-        422,
+        status,
         round=round_,
         consultation=round_.revision.consultation,
         can_manage=True,
         now=utcnow(),
         counts={},
         groups=groups,
-        extend_form=form,
+        extend_form=extend_form or ExtendRoundForm(formdata=None),
+        reopen_form=reopen_form or ReopenRoundForm(formdata=None),
         invited=None,
+        **_audience(round_, groups, can_manage=True),
     )
 
 
 @bp.route("/rounds/<int:round_id>/close", methods=["POST"])
 def close(round_id: int) -> ResponseReturnValue:
-    service.close_round(get_session(), round_id, actor=current_user)
+    """Close the round now, once confirmed (consult.web.confirm)."""
+    db = get_session()
+    round_ = access.get_round(db, round_id, actor=current_user)
+    permissions.require(
+        permissions.can_manage_rounds(db, current_user, round_.revision.consultation)
+    )
+    if not confirm.confirmed() and round_.status_at(utcnow()) != "closed":
+        return confirm.ask(
+            confirm.close_round(round_), cancel_url=url_for("rounds.show", round_id=round_.id)
+        )
+    service.close_round(db, round_.id, actor=current_user)
     flash(_("Die Runde ist geschlossen."), "success")
     return redirect(url_for("rounds.show", round_id=round_id))
+
+
+@bp.route("/rounds/<int:round_id>/reopen", methods=["POST"])
+def reopen(round_id: int) -> ResponseReturnValue:
+    """Open a closed round again until a new deadline, with a reason (its undo)."""
+    db = get_session()
+    round_ = access.get_round(db, round_id, actor=current_user)
+    permissions.require(
+        permissions.can_manage_rounds(db, current_user, round_.revision.consultation)
+    )
+    form = ReopenRoundForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            service.reopen_round(
+                db,
+                round_.id,
+                actor=current_user,
+                closes_at=_aware(form.closes_at.data),
+                reason=form.reason.data,
+            )
+        except ServiceError as exc:
+            form_error(form, exc)
+            status = 409 if exc.status == 409 else 422
+        else:
+            flash(
+                _(
+                    "Die Runde ist wieder geöffnet, bis %(d)s. Die Eingeladenen bekommen eine "
+                    "E-Mail.",
+                    d=dates.moment(round_.closes_at, weekday=True),
+                ),
+                "success",
+            )
+            return redirect(url_for("rounds.show", round_id=round_.id))
+    return _round_page_again(round_, status, reopen_form=form)

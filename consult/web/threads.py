@@ -12,23 +12,22 @@ import functools
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from consult import dates
 from consult.cache import LRUCache
 from consult.domain.textdiff import word_diff
 from consult.idempotency import once_field
 from consult.sanitize import render_plain_text
 from consult.services.feedback_views import AnyFeedback, FeedbackView
+from consult.web import confirm
+from consult.web.change_labels import ChangeLabels, change_labels
 from consult.web.filters import ops_html
 
-BERLIN = ZoneInfo("Europe/Berlin")
-#: Short date and time per interface language (Europe/Berlin).
-DATE_FORMATS = {"de": "%d.%m.%y, %H:%M", "en": "%d/%m/%Y, %H:%M"}
 QUOTE_LIMIT = 280
 #: Stands for the reader's own hidden form fields in cached HTML: the CSRF token and the
 #: one-time field that makes a repeated form recognisable (consult.idempotency), both
@@ -42,10 +41,15 @@ CONTENT_CACHE_SIZE = 20_000
 _CONTENT_CACHE: LRUCache[tuple[object, ...], str] = LRUCache(CONTENT_CACHE_SIZE)
 
 
+def suggestion_diff_html(quote: str, replacement: str, labels: ChangeLabels | None = None) -> str:
+    """A suggestion as a word diff of its quote and its replacement (escaped, cached), with
+    hidden words for screen readers (``labels``; default: the interface language's)."""
+    return _suggestion_diff_html(quote, replacement, labels or change_labels())
+
+
 @functools.lru_cache(maxsize=8192)
-def suggestion_diff_html(quote: str, replacement: str) -> str:
-    """A suggestion as a word diff of its quote and its replacement (escaped, cached)."""
-    return str(ops_html(word_diff(quote, replacement)))
+def _suggestion_diff_html(quote: str, replacement: str, labels: ChangeLabels) -> str:
+    return str(ops_html(word_diff(quote, replacement), labels=labels))
 
 
 def _truncate(text: str, limit: int = QUOTE_LIMIT) -> str:
@@ -72,7 +76,6 @@ class ThreadRenderer:
         self.open_round_id = open_round_id
         #: Rounds that are over: their threads say why nobody answers there any more.
         self.closed_round_ids = closed_round_ids
-        self.date_format = DATE_FORMATS.get(language, DATE_FORMATS["de"])
         #: What fills CSRF_SLOT for this page: the reader's hidden form fields.
         self.form_fields = (
             f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">'
@@ -88,8 +91,11 @@ class ThreadRenderer:
             "reopen": url_for("feedback.resolve", feedback_id=placeholder, action="reopen"),
             "edit": url_for("feedback.edit", feedback_id=placeholder),
             "withdraw": url_for("feedback.withdraw", feedback_id=placeholder),
+            "restore": url_for("feedback.restore", feedback_id=placeholder),
         }
         self.urls = {k: v.replace(str(placeholder), "{id}") for k, v in self.urls.items()}
+        #: Hidden words at the edges of a suggestion's insertions and deletions.
+        self.change_labels = change_labels()
         #: What the threads and their buttons depend on besides the threads themselves
         #: and who wrote them (the URLs stand for the script root): in cached pages' keys.
         self.context = (
@@ -120,7 +126,13 @@ class ThreadRenderer:
             "resolve": _("als erledigt markieren"),
             "edit": _("bearbeiten"),
             "withdraw": _("zurückziehen"),
+            "restore": _("wiederherstellen"),
             "closed": _("Die Runde ist beendet: Antworten sind hier nicht mehr möglich."),
+        }
+        #: The question before a withdrawal (static/js/confirm.js), per kind.
+        self.withdraw_question = {
+            kind: str(confirm.attributes(confirm.withdraw(kind)))
+            for kind in ("comment", "suggestion")
         }
         self.statuses = {
             "resolved": _("erledigt"),
@@ -133,7 +145,8 @@ class ThreadRenderer:
         self.statuses = {key: str(escape(value)) for key, value in self.statuses.items()}
 
     def date(self, value: datetime) -> str:
-        return value.astimezone(BERLIN).strftime(self.date_format)
+        """As everywhere (consult.dates): "24.12.2026, 07:20 Uhr"."""
+        return dates.moment(value, self.language)
 
     def _author(self, name: str, organisation: str | None, created_at: datetime) -> str:
         who = escape(name) + (f" ({escape(organisation)})" if organisation else "")
@@ -253,7 +266,7 @@ class ThreadRenderer:
             out.append(f'<p class="meta">{t["whole"]}</p>')
 
         if is_suggestion:
-            diff = suggestion_diff_html(f.quote or "", f.replacement or "")
+            diff = suggestion_diff_html(f.quote or "", f.replacement or "", self.change_labels)
             out.append(
                 f'<p class="sg-preview"><span class="visually-hidden">{t["proposed"]}</span>'
                 f"{diff}</p>"
@@ -282,8 +295,9 @@ class ThreadRenderer:
         return "".join(out)
 
     def actions(self, f: AnyFeedback, *, mine: bool) -> str:
-        """The reader's buttons on the thread: reply, resolve, edit, withdraw (``mine``: as
-        its author), each form with a slot for the reader's hidden fields (CSRF_SLOT)."""
+        """The reader's buttons on the thread: reply, resolve, edit, withdraw or restore
+        (``mine``: as its author), each form with a slot for the reader's hidden fields
+        (CSRF_SLOT)."""
         t = self.t
         is_suggestion = f.kind == "suggestion"
         in_open_round = self.open_round_id is not None and f.round_id == self.open_round_id
@@ -310,8 +324,14 @@ class ThreadRenderer:
             out.append(
                 f'<a href="{self.urls["edit"].format(id=f.id)}">{t["edit"]}</a>'
                 f'<form method="post" action="{self.urls["withdraw"].format(id=f.id)}" '
-                f'class="inline-form">{self.hidden}'
+                f'class="inline-form"{self.withdraw_question[f.kind]}>{self.hidden}'
                 f'<button type="submit" class="link-button">{t["withdraw"]}</button></form>'
+            )
+        elif mine and in_open_round and f.withdrawn_at:
+            out.append(
+                f'<form method="post" action="{self.urls["restore"].format(id=f.id)}" '
+                f'class="inline-form">{self.hidden}'
+                f'<button type="submit" class="link-button">{t["restore"]}</button></form>'
             )
         out.append("</div>")
         return "".join(out)

@@ -1,12 +1,13 @@
 // Inline feedback: select text (mouse, touch or keyboard) -> "Kommentieren" /
-// "Änderung vorschlagen" -> a form posting to the same endpoint as the no-JS form.
+// "Änderung vorschlagen" -> a form posting to the same endpoint as the no-JS form (by
+// script, so that a refusal shows in place and the selection stays).
 import { rangeToAnchor, textNodes } from "./offsets.js";
 
 const article = document.querySelector(".document[data-can-annotate]");
 const toolbar = document.getElementById("annotate-toolbar");
 const template = document.getElementById("annotate-form-template");
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
-let current = null; // {body, section, anchor}
+let current = null; // {body, section, anchor, range}
 
 function sectionBodyOf(node) {
   const el = node && (node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement);
@@ -46,24 +47,71 @@ function onSelection() {
     hideToolbar();
     return;
   }
-  current = { body, section: body.closest(".doc-section"), anchor };
+  current = { body, section: body.closest(".doc-section"), anchor, range: range.cloneRange() };
   showToolbar(body, range);
 }
 
+// The word diff as <del>/<ins>, each with hidden words for screen readers at its edges
+// (the labels come from the template: data-ins-start etc., in the interface language).
+function hiddenLabel(text) {
+  const span = document.createElement("span");
+  span.className = "visually-hidden change-label";
+  span.textContent = text;
+  return span;
+}
+
 function renderOps(target, ops) {
+  const labels = target.dataset;
   target.replaceChildren();
   for (const [kind, text] of ops) {
-    const node = kind === "equal" ? document.createTextNode(text) : document.createElement(kind === "insert" ? "ins" : "del");
-    if (kind !== "equal") node.textContent = text;
+    if (kind === "equal") {
+      target.append(document.createTextNode(text));
+      continue;
+    }
+    const inserted = kind === "insert";
+    const node = document.createElement(inserted ? "ins" : "del");
+    node.append(
+      hiddenLabel(`${inserted ? labels.insStart : labels.delStart} `),
+      text,
+      hiddenLabel(` ${inserted ? labels.insEnd : labels.delEnd}`),
+    );
     target.append(node);
   }
 }
 
-let previewTimer = 0;
+// What a screen reader hears of the preview: only the changes ("gestrichen: jährlich
+// (Ende der Streichung) eingefügt: halbjährlich ..."), once typing has paused, and only
+// when they differ from what it heard last; the preview itself updates as one types.
+function changesSpoken(target, ops) {
+  const labels = target.dataset;
+  const parts = ops
+    .filter(([kind]) => kind !== "equal")
+    .map(([kind, text]) => (kind === "insert"
+      ? `${labels.insStart} ${text} ${labels.insEnd}`
+      : `${labels.delStart} ${text} ${labels.delEnd}`));
+  return parts.length ? parts.join(" ") : labels.unchanged;
+}
+
+const PREVIEW_AFTER = 200; // ms after the last keystroke: the visible preview
+const ANNOUNCE_AFTER = 1500; // ms after the last keystroke: the announcement
+
 function livePreview(form, quote) {
   const replacement = form.elements.replacement;
   const out = form.querySelector(".live-diff");
+  const status = form.querySelector("[data-live-diff-status]");
+  let previewTimer = 0;
+  let announceTimer = 0;
+  let requests = 0;
+  let due = false; // typing paused long enough to speak
+  let spoken = changesSpoken(out, [["equal", quote]]); // the form opens unchanged
+  let latest = spoken;
+  const announce = () => {
+    if (!due || !status || latest === spoken) return;
+    spoken = latest;
+    status.textContent = spoken;
+  };
   const update = async () => {
+    const request = ++requests;
     try {
       const response = await fetch("/api/v1/diff-preview", {
         method: "POST",
@@ -71,16 +119,144 @@ function livePreview(form, quote) {
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
         body: JSON.stringify({ old: quote, new: replacement.value }),
       });
-      if (response.ok) renderOps(out, (await response.json()).ops);
+      if (!response.ok || request !== requests) return;
+      const { ops } = await response.json();
+      if (request !== requests) return; // a newer preview is on its way
+      renderOps(out, ops);
+      latest = changesSpoken(out, ops);
+      announce();
     } catch (_error) {
       out.textContent = "";
     }
   };
   replacement.addEventListener("input", () => {
+    due = false;
     clearTimeout(previewTimer);
-    previewTimer = setTimeout(update, 200);
+    clearTimeout(announceTimer);
+    previewTimer = setTimeout(update, PREVIEW_AFTER);
+    announceTimer = setTimeout(() => {
+      due = true;
+      announce();
+    }, ANNOUNCE_AFTER);
   });
   update();
+}
+
+// The passage stays marked while its form is open (the selection itself goes when the
+// focus moves into the form): a CSS Custom Highlight, which adds nothing to the text, so
+// the offsets of offsets.js stay as they are (TEXT.md 1). Browsers without it show the
+// quote in the form's heading only.
+const HIGHLIGHT = "annotate-selection";
+
+function highlight(range) {
+  if (!window.CSS?.highlights || typeof Highlight !== "function") return;
+  CSS.highlights.set(HIGHLIGHT, new Highlight(range));
+}
+
+function unhighlight() {
+  if (window.CSS?.highlights) CSS.highlights.delete(HIGHLIGHT);
+}
+
+function shortQuote(quote, limit = 60) {
+  const chars = Array.from(quote.replace(/\s+/gu, " ").trim());
+  return chars.length <= limit ? chars.join("") : `${chars.slice(0, limit - 1).join("").trimEnd()}…`;
+}
+
+function closeForm(form) {
+  form.remove();
+  unhighlight();
+}
+
+// Errors at their fields (or above the buttons), the field described by its error and
+// focused; the form, its text and the marked passage stay.
+function clearErrors(form) {
+  form.querySelectorAll(".field-error[data-for]").forEach((el) => el.remove());
+  form.querySelectorAll("[aria-invalid]").forEach((field) => {
+    field.removeAttribute("aria-invalid");
+    field.removeAttribute("aria-describedby");
+  });
+  form.querySelector(".annotate-error").textContent = "";
+}
+
+function showErrors(form, errors) {
+  let first = null;
+  const general = [];
+  for (const [name, message] of Object.entries(errors)) {
+    const field = name ? form.elements[name] : null;
+    if (!(field instanceof HTMLTextAreaElement)) {
+      general.push(message);
+      continue;
+    }
+    const error = document.createElement("p");
+    error.className = "field-error";
+    error.id = `annotate-${name}-error`;
+    error.dataset.for = name;
+    error.textContent = message;
+    field.closest(".field").append(error);
+    field.setAttribute("aria-invalid", "true");
+    field.setAttribute("aria-describedby", error.id);
+    first ||= field;
+  }
+  form.querySelector(".annotate-error").textContent = general.join(" ");
+  if (first) first.focus();
+}
+
+function checkLocally(form, kind, quote) {
+  if (kind === "comment" && !form.elements.body.value.trim()) {
+    return { body: form.dataset.emptyComment };
+  }
+  if (kind === "suggestion" && form.elements.replacement.value === quote) {
+    return { replacement: form.dataset.noChange };
+  }
+  return null;
+}
+
+// Sent by script, answered with JSON (consult/web/feedback.py): a refusal shows here; a
+// saved item takes the page to its thread (#fb-<id>), where rail.js focuses it.
+async function send(form, kind, quote) {
+  if (form.dataset.sending) return;
+  clearErrors(form);
+  const problem = checkLocally(form, kind, quote);
+  if (problem) {
+    showErrors(form, problem);
+    return;
+  }
+  form.dataset.sending = "1";
+  let response;
+  try {
+    response = await fetch(form.action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrf },
+      body: new FormData(form),
+    });
+  } catch (_error) {
+    delete form.dataset.sending;
+    showErrors(form, { "": form.dataset.failed });
+    return;
+  }
+  if (!(response.headers.get("Content-Type") || "").includes("application/json")) {
+    HTMLFormElement.prototype.submit.call(form); // the server's own page says what is wrong
+    return;
+  }
+  const answer = await response.json();
+  if (response.ok && answer.location) {
+    const target = new URL(answer.location, window.location.href);
+    if (target.pathname === window.location.pathname && target.search === window.location.search) {
+      window.history.replaceState(null, "", target); // only the fragment differs: load anew
+      window.location.reload();
+    } else {
+      window.location.assign(target);
+    }
+    return;
+  }
+  delete form.dataset.sending;
+  const error = answer.error || {};
+  const fields = { ...(error.fields || {}) };
+  if (!Object.keys(fields).some((name) => form.elements[name] instanceof HTMLTextAreaElement)) {
+    fields[""] = error.message || form.dataset.failed;
+  }
+  showErrors(form, fields);
 }
 
 function openForm(kind) {
@@ -88,8 +264,8 @@ function openForm(kind) {
   // (a busy page), and the form must quote what is selected now.
   onSelection();
   if (!current) return;
-  document.querySelectorAll(".annotate-form").forEach((f) => f.remove());
-  const { section, anchor } = current;
+  document.querySelectorAll(".annotate-form").forEach(closeForm);
+  const { body, section, anchor, range } = current;
   const form = template.content.firstElementChild.cloneNode(true);
   const revision = article.dataset.revisionId;
   form.action = `/revisions/${revision}/sections/${section.dataset.sectionId}/feedback`;
@@ -97,17 +273,25 @@ function openForm(kind) {
   form.elements.start.value = anchor.start;
   form.elements.end.value = anchor.end;
   form.elements.selected.value = anchor.quote;
-  form.querySelector(".annotate-quote").textContent = `„${anchor.quote}“`;
+  const heading = form.querySelector(".annotate-heading");
+  heading.textContent = heading.dataset[kind].replace("{quote}", shortQuote(anchor.quote));
+  const level = Number((section.querySelector(".section-title")?.tagName || "H2").slice(1));
+  heading.setAttribute("aria-level", String(Math.min(level + 1, 6)));
   form.classList.add(`is-${kind}`);
   form.querySelectorAll(kind === "comment" ? ".only-suggestion" : ".only-comment").forEach((el) => el.remove());
   form.querySelector("[data-cancel]").addEventListener("click", () => {
-    form.remove();
-    current.body.focus();
+    closeForm(form);
+    body.focus();
   });
   form.addEventListener("keydown", (event) => {
     if (event.key === "Escape") form.querySelector("[data-cancel]").click();
   });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send(form, kind, anchor.quote);
+  });
   section.querySelector(".section-main").append(form);
+  highlight(range);
   hideToolbar();
   if (kind === "suggestion") {
     form.elements.replacement.value = anchor.quote;
@@ -141,6 +325,13 @@ function onKeydown(event) {
 }
 
 if (article && toolbar && template) {
+  // Selecting text works now: say so instead of the hint for pages without JavaScript.
+  document.querySelectorAll('[data-annotate-hint="select"]').forEach((hint) => {
+    hint.hidden = false;
+  });
+  document.querySelectorAll('[data-annotate-hint="plain"]').forEach((hint) => {
+    hint.hidden = true;
+  });
   document.addEventListener("selectionchange", () => window.requestAnimationFrame(onSelection));
   article.querySelectorAll(".section-body[tabindex]").forEach((body) => body.addEventListener("keydown", onKeydown));
   toolbar.querySelectorAll("button[data-kind]").forEach((button) => {

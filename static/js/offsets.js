@@ -1,6 +1,8 @@
 // Offsets in the stored body are Unicode code points (TEXT.md 1); JavaScript strings count
 // UTF-16 units, so every length here goes through codePoints(). Text inside [data-skip]
-// (suggested insertions shown inline) is not part of the body and is never counted.
+// (suggested insertions shown inline, and the hidden words for screen readers at the edges
+// of suggested changes: consult/web/change_labels.py) is not part of the body and is never
+// counted.
 
 export function codePoints(text) {
   let n = 0;

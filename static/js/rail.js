@@ -1,4 +1,5 @@
-// The side rail: link highlights and threads both ways, and align threads with their text.
+// The side rail: link highlights and threads both ways, align threads with their text,
+// and focus the thread a page was opened at (#fb-<id>).
 //
 // Built for long drafts with thousands of threads: highlights are indexed once per
 // alignment (not searched per thread), and the layout is read in one pass and written
@@ -99,4 +100,29 @@ if (article) {
   article.addEventListener("toggle", realign, true);
   article.addEventListener("consult:layout", realign);
   align();
+  // After the browser's own move to the fragment (which puts the focus on the page when
+  // the target cannot take it): once the page has loaded.
+  const focusSoon = () => window.setTimeout(focusLinkedThread, 0);
+  if (document.readyState === "complete") focusSoon();
+  else window.addEventListener("load", focusSoon, { once: true });
+}
+
+// After a save (a comment, a reply, a withdrawal ...) the page comes back at #fb-<id>:
+// the focus goes to that thread's heading, where keyboard and screen-reader users find
+// what they just did, and the page's polite live region says what happened (a message
+// that is there when the page loads is not announced).
+function focusLinkedThread() {
+  const match = window.location.hash.match(/^#fb-(\d+)$/);
+  const heading = match && document.getElementById(`fbh-${match[1]}`);
+  if (!heading) return;
+  heading.setAttribute("tabindex", "-1");
+  heading.focus({ preventScroll: true });
+  heading.closest(".thread")?.scrollIntoView({ block: "center" });
+  const status = document.getElementById("reading-status");
+  const message = document.querySelector(".flashes .flash-success");
+  if (status && message) {
+    window.setTimeout(() => {
+      status.textContent = message.textContent.trim();
+    }, 250);
+  }
 }

@@ -15,11 +15,13 @@ operation added later is covered without editing this file:
   digits only to ``str.isdigit`` (``"²"``, ``"٣"``), and numbers outside the documented
   range; every boolean field wrong types;
 - every body nested 100,000 and 100 levels deep, and malformed JSON (400);
-- every documented query parameter ``²``, ``abc``, ``-1`` and a number beyond 64 bits.
+- every documented query parameter ``²``, ``abc``, ``-1``, a number beyond 64 bits and
+  more (BAD_QUERY): a 4xx in the error shape.
 
 Each request goes with the token of an admin who is the consultation's editor and in its
-working group, to real ids (the seeded consultation of test_fuzz.py), with a body that is
-valid but for the one bad value (the same body without it is sent first, as a control).
+working group, to real ids (the seeded consultation of test_fuzz.py, plus a closed round
+for the operations on one), with a body that is valid but for the one bad value (the same
+body without it is sent first, as a control).
 The answer must be a 4xx in the error shape naming the field in ``error.fields`` (a 413,
 where an operation documents it, names it in the message), and nothing may be written.
 """
@@ -31,6 +33,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, get_args
 
 import pytest
@@ -41,9 +44,12 @@ from sqlalchemy.orm import Session
 
 from consult.api.openapi import document
 from consult.api.registry import operation_of
+from consult.db import utcnow
 from consult.domain import textrules
 from consult.domain.textrules import Shape, TextRule
+from consult.models import User
 from consult.schemas.common import Model
+from consult.services import rounds as round_service
 from tests import support
 from tests.api.test_fuzz import Seeded, seeded  # noqa: F401  (the seeded consultation)
 from tests.conftest import CSRFClient
@@ -54,9 +60,8 @@ app = pytest.fixture(support.app)
 
 DOCUMENT = document()
 SCHEMAS: dict[str, Any] = DOCUMENT["components"]["schemas"]
-WRITES = frozenset({"post", "put", "patch", "delete"})
 
-#: Bad values for every string field (``{n}``: the schema's maxLength plus one).
+#: Bad values for every string field (and a text one longer than its maxLength).
 BAD_TEXT: dict[str, str] = {
     "nul": "Probe\x00Text",
     "c0-escape": "Probe\x1b[31mText",
@@ -95,6 +100,29 @@ EXAMPLES: dict[str, Any] = {
 OBJECT_EXAMPLES: dict[str, dict[str, Any]] = {
     "AnchorInput": {"start": 0, "end": 9, "quote": "Der Kreis"},
 }
+#: Optional fields an object of a kind needs to be accepted (filled with seeded ids): a
+#: round invites someone; a revision starts from another (the seeded draft makes it 409).
+ALSO: dict[str, tuple[str, ...]] = {
+    "RoundInput": ("working_group_ids",),
+    "RevisionInput": ("base_revision_id",),
+}
+#: Ids of other names than the seeded objects' (test_fuzz.Seeded.ids).
+ID_ALIASES: dict[str, tuple[str, ...]] = {
+    "feedback_id": ("comment_id", "suggestion_id"),
+    "assignee_id": ("user_id",),
+}
+
+
+def seeded_ids(name: str, ids: dict[str, list[int]]) -> list[int]:
+    """The seeded ids an id field or path parameter of this name can take ("section_ids":
+    the sections'), so that requests name real objects on every database."""
+    singular = name.removesuffix("s")
+    for key in (name, singular):
+        if key in ids:
+            return ids[key]
+        if key in ID_ALIASES:
+            return [i for alias in ID_ALIASES[key] for i in ids[alias]]
+    raise AssertionError(f"no seeded ids for {name!r}: add them to ID_ALIASES")
 
 
 # --- the document, walked -----------------------------------------------------------------
@@ -212,8 +240,9 @@ def _rule_in(parts: tuple[Any, ...]) -> TextRule | None:
                     strict=True,
                 )
             )
-            if isinstance(cells.get("rule"), TextRule):
-                return cells["rule"]
+            rule = cells.get("rule")
+            if isinstance(rule, TextRule):
+                return rule
         found = _rule_in(get_args(part))
         if found is not None:
             return found
@@ -302,12 +331,12 @@ def example(schema: dict[str, Any], name: str, ids: dict[str, list[int]]) -> Any
         return {
             key: example(sub, key, ids)
             for key, sub in schema.get("properties", {}).items()
-            if key in schema.get("required", [])
+            if key in schema.get("required", []) or key in ALSO.get(component or "", ())
         }
     if kind == "array":
         return [example(schema.get("items", {}), name, ids)]
     if kind == "integer":
-        return ids.get(name, [1])[0]
+        return seeded_ids(name, ids)[0]
     if kind == "boolean":
         return False
     if kind == "string":
@@ -321,33 +350,24 @@ def with_value(
     body: dict[str, Any], schema: dict[str, Any], path: Path, value: Any, ids: dict[str, list[int]]
 ) -> dict[str, Any]:
     """A copy of ``body`` with ``value`` at ``path`` (containers on the way created valid)."""
-    result = json.loads(json.dumps(body))
+    result: dict[str, Any] = json.loads(json.dumps(body))
     node: Any = result
     node_schema, _ = resolve(schema)
     for step, next_step in itertools.pairwise((*path, None)):
         if isinstance(step, int):
             sub = node_schema.get("items", {})
+            while len(node) <= step:
+                node.append(None)
+            present = node[step]
         else:
             sub = node_schema["properties"][step]
+            present = node.get(step)
         if next_step is None:
-            if isinstance(step, int):
-                while len(node) <= step:
-                    node.append(None)
             node[step] = value
             break
-        sub_resolved, _ = resolve(sub)
-        present = node[step] if isinstance(step, int) and step < len(node) else None
-        if isinstance(step, str):
-            present = node.get(step)
         if present is None:
-            present = example(sub, str(step), ids)
-            if isinstance(present, list) and not present:
-                present = [None]
-            if isinstance(step, int):
-                while len(node) <= step:
-                    node.append(None)
-            node[step] = present
-        node, node_schema = present, sub_resolved
+            present = node[step] = example(sub, str(step), ids)
+        node, node_schema = present, resolve(sub)[0]
     return result
 
 
@@ -385,14 +405,11 @@ class Sender:
     that a refused one wrote nothing."""
 
     def __init__(
-        self, client: CSRFClient, connection: Connection, db: Session, seeded: Seeded
+        self, client: CSRFClient, connection: Connection, db: Session, world: Seeded
     ) -> None:
-        self.client, self.connection, self.db, self.seeded = client, connection, db, seeded
-        self.sent = 0
+        self.client, self.connection, self.db, self.seeded = client, connection, db, world
 
-    def send(
-        self, method: str, url: str, *, data: bytes | str | None = None
-    ) -> tuple[Any, bool]:
+    def send(self, method: str, url: str, *, data: bytes | str | None = None) -> tuple[Any, bool]:
         """The response, and whether every row is as seeded after it."""
         savepoint = self.connection.begin_nested()
         try:
@@ -408,7 +425,6 @@ class Sender:
         finally:
             self.db.rollback()
             savepoint.rollback()
-        self.sent += 1
         return response, unchanged
 
 
@@ -419,10 +435,11 @@ def encode(body: Any) -> str:
 
 def target(sender: Sender, op: Operation) -> Target:
     """The operation with seeded ids in its path: the first choice of them with which its
-    valid body is accepted (else the first choice)."""
+    valid body is accepted (else the first choice). The valid body must get past the
+    router, the token and the permission checks: the bad values reach the endpoint."""
     ids = sender.seeded.ids
     schema = op.body_schema
-    choices = [ids[name] for name in op.path_parameters]
+    choices = [seeded_ids(name, ids) for name in op.path_parameters]
     first: Target | None = None
     for values in itertools.islice(itertools.product(*choices), 24):
         url = op.path.format(**dict(zip(op.path_parameters, values, strict=True)))
@@ -433,6 +450,10 @@ def target(sender: Sender, op: Operation) -> Target:
             return found
         first = first or found
     assert first is not None, op.id
+    assert first.control in (409, 422), (
+        f"{op.id}: no seeded ids in the path reach the endpoint with a valid body "
+        f"(answered {first.control}; add what it needs to OBJECT_EXAMPLES or ALSO)"
+    )
     return first
 
 
@@ -465,6 +486,43 @@ def check_refused(
     if problem is not None:
         body = response.get_data(as_text=True)[:300]
         t.failures.append(f"{what}: {problem} (valid body: {t.control}) {body}")
+
+
+# --- the seeded world ------------------------------------------------------------------------
+
+
+def close_a_round(app: Flask, db: Session, base: Seeded) -> int:
+    """A second round of the seeded consultation, closed (for the operations that need a
+    closed one: reopening); returns its id."""
+    admin = db.get(User, base.ids["user_id"][0])
+    assert admin is not None
+    now = utcnow()
+    with app.app_context():  # the services render e-mail templates
+        closed = round_service.create_round(
+            db,
+            base.ids["consultation_id"][0],
+            actor=admin,
+            revision_id=base.ids["revision_id"][0],
+            title="Vorrunde",
+            opens_at=now - timedelta(days=2),
+            closes_at=now + timedelta(days=1),
+            working_group_ids=base.ids["group_id"],
+            visibility="round",
+            notify=False,
+        )
+        round_service.close_round(db, closed.id, actor=admin)
+    db.commit()
+    return closed.id
+
+
+@pytest.fixture
+def world(app: Flask, db: Session, seeded: Seeded) -> Seeded:  # noqa: F811
+    """The seeded consultation of test_fuzz.py with a closed round besides its open one."""
+    closed = close_a_round(app, db, seeded)
+    ids = {**seeded.ids, "round_id": [*seeded.ids["round_id"], closed]}
+    rows = support.snapshot(db)
+    db.rollback()  # (ends the snapshot's transaction: each request has a savepoint of its own)
+    return Seeded(seeded.headers, ids, rows)
 
 
 # --- the tests ------------------------------------------------------------------------------
@@ -506,10 +564,10 @@ def test_bad_values_in_a_body_are_refused_naming_the_field(
     client: CSRFClient,
     connection: Connection,
     db: Session,
-    seeded: Seeded,  # noqa: F811
+    world: Seeded,
     op: Operation,
 ) -> None:
-    sender = Sender(client, connection, db, seeded)
+    sender = Sender(client, connection, db, world)
     t = target(sender, op)
     schema = op.body_schema
     assert schema is not None and t.body is not None
@@ -517,7 +575,7 @@ def test_bad_values_in_a_body_are_refused_naming_the_field(
     count = 0
     for leaf in leaves(schema):
         for case in cases_for(leaf, text_rule(model, leaf.path)):
-            body = with_value(t.body, schema, leaf.path, case.value, seeded.ids)
+            body = with_value(t.body, schema, leaf.path, case.value, world.ids)
             response, unchanged = sender.send(op.method, t.url, data=encode(body))
             check_refused(t, response, unchanged, f"{leaf.name} {case.label}", leaf.name)
             count += 1
@@ -530,12 +588,12 @@ def test_deep_and_malformed_bodies_are_400(
     client: CSRFClient,
     connection: Connection,
     db: Session,
-    seeded: Seeded,  # noqa: F811
+    world: Seeded,
     op: Operation,
 ) -> None:
-    sender = Sender(client, connection, db, seeded)
+    sender = Sender(client, connection, db, world)
     t = target(sender, op)
-    bodies = {
+    bodies: dict[str, str | bytes] = {
         "arrays-100000-deep": "[" * 100_000,
         "arrays-100000-deep-closed": "[" * 100_000 + "]" * 100_000,
         "objects-100-deep": '{"a": ' * 100 + "1" + "}" * 100,
@@ -562,10 +620,10 @@ def test_bad_query_parameters_are_4xx(
     client: CSRFClient,
     connection: Connection,
     db: Session,
-    seeded: Seeded,  # noqa: F811
+    world: Seeded,
     op: Operation,
 ) -> None:
-    sender = Sender(client, connection, db, seeded)
+    sender = Sender(client, connection, db, world)
     t = target(sender, op)
     for name in op.query_parameters:
         for value in BAD_QUERY:
@@ -575,7 +633,7 @@ def test_bad_query_parameters_are_4xx(
                     "/api/v1" + t.url,
                     method=op.method.upper(),
                     query_string={name: value},
-                    headers=seeded.headers,
+                    headers=world.headers,
                 )
             finally:
                 db.rollback()

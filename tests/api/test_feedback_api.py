@@ -611,7 +611,8 @@ def test_feedback_list_shape(api: Api) -> None:
     assert FEEDBACK_KEYS | {"replacement"} <= set(sg)
     assert sg["id"] == suggestion.id and sg["replacement"] == "vielen" and sg["body"] == "Genauer."
     assert sg["anchor"] == {**w.anchor("3", "mehreren"), "state": "exact"}
-    assert "replies" not in sg
+    # API.md: "suggestions carry replies too" (issue 10 item 7 made it so).
+    assert sg["replies"] == []
 
 
 def test_feedback_is_located_in_the_revision_asked_about(api: Api) -> None:

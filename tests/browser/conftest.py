@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from consult import create_app
@@ -62,6 +63,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 class LiveServer:
     url: str
     mail_dir: Path
+    #: The served app (for tests that must put its data back into a known state).
+    app: Flask | None = None
 
     def mail_to(self, address: str, timeout: float = 5.0) -> list[email.message.EmailMessage]:
         """Every message written for ``address`` so far (waits for at least one)."""
@@ -147,7 +150,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(url=url, mail_dir=settings.mail_dir)
+        yield LiveServer(url=url, mail_dir=settings.mail_dir, app=app)
     finally:
         server.shutdown()
         thread.join(timeout=5)
@@ -256,3 +259,26 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+_SHOWN_TEXTS = """(elements) => elements.map((element) => {
+  const copy = element.cloneNode(true);
+  copy.querySelectorAll(".change-label").forEach((label) => label.remove());
+  return copy.textContent.replace(/\\s+/g, " ").trim();
+})"""
+
+
+def shown_texts(locator: Locator) -> list[str]:
+    """The texts of the elements as they are seen: without the hidden words that tell
+    screen readers where an insertion or deletion starts and ends (.change-label)."""
+    locator.first.wait_for()
+    texts: list[str] = locator.evaluate_all(_SHOWN_TEXTS)
+    return texts
+
+
+def confirm_in_dialog(page: Page, yes: str, status: int = 302) -> None:
+    """Answer the open confirmation dialog (static/js/confirm.js) with its "Ja, …" button
+    and check the status of the POST it sends."""
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    submit(page, dialog.get_by_role("button", name=yes), status)

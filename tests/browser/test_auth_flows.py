@@ -135,7 +135,10 @@ def test_invitation_sets_password_and_logs_in(
     log_in(page, "admin@consult.example", "Demo-Admin-2026")
     expect_start_page(page, live_server, "Ada Admin")
 
-    page.get_by_role("link", name="Personen").click()
+    # (the start page of an admin without memberships links "Personen verwalten" as well)
+    page.get_by_role("navigation", name="Hauptnavigation").get_by_role(
+        "link", name="Personen"
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Personen")
     axe_check(page)
     page.get_by_role("link", name="Person einladen").click()

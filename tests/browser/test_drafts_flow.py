@@ -13,7 +13,14 @@ import unicodedata
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import LiveServer, axe_check, screenshot, submit
+from tests.browser.conftest import (
+    LiveServer,
+    axe_check,
+    confirm_in_dialog,
+    screenshot,
+    shown_texts,
+    submit,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -197,7 +204,8 @@ def test_import_edit_publish_second_revision_and_diff(page: Page, live_server: L
     expect(h1(page)).to_have_text("Entwurf bearbeiten: Fassung 2")
     expect(page.locator(".flash-success")).to_have_text("Neuer Entwurf (Fassung 2) angelegt.")
     edit_section(page, "2 Bildung", title="Bildung und Sprache", body=EDUCATION_EDITED, check=False)
-    submit(page, page.get_by_role("button", name="löschen – Beratung"))
+    page.get_by_role("button", name="löschen – Beratung").click()
+    confirm_in_dialog(page, "Ja, Abschnitt löschen")
     expect(page.locator(".flash-success")).to_have_text("Abschnitt gelöscht.")
     add = page.get_by_role("region", name="Abschnitt hinzufügen")
     add.get_by_label("Nummer").fill("4")
@@ -244,13 +252,15 @@ def test_import_edit_publish_second_revision_and_diff(page: Page, live_server: L
     expect(page.locator(".diff-overview > li")).to_have_count(5)
     axe_check(page)
 
-    # "nur Änderungen" leaves the three changes; "n" and "p" move the focus between them.
+    # "nur Änderungen" leaves the three changes; with the shortcuts switched on, "n" and
+    # "p" move the focus between them.
     page.get_by_label("nur Änderungen").check()
     page.get_by_role("button", name="Anzeigen").click()
     expect(page).to_have_url(re.compile(r"only=changes"))
     items = page.locator(".diff-overview > li")
     expect(items).to_have_count(3)
     expect(items.locator(".badge")).to_have_text(["geändert", "entfernt", "neu"])
+    page.get_by_role("switch", name="Tastenkürzel").check()
     page.locator("h1").click()  # focus is on the page, not in a form field
     page.keyboard.press("n")
     expect(page.locator("#change-0")).to_be_focused()
@@ -268,18 +278,24 @@ def test_import_edit_publish_second_revision_and_diff(page: Page, live_server: L
     )
     expect(page.locator(".legend ins")).to_have_text("eingefügt")
     expect(page.locator(".legend del")).to_have_text("gestrichen")
-    changed = page.locator(".diff-section").filter(has_text="Bildung und Sprache")
-    expect(changed.locator(".section-title ins")).to_have_text("und Sprache")
+    # (Filtered by "Bildung": the text of the title holds the hidden words around
+    # "und Sprache".)
+    changed = page.locator(".diff-section").filter(has_text="Bildung")
+    assert shown_texts(changed.locator(".section-title ins")) == ["und Sprache"]
     expect(changed.locator(".section-title .badge")).to_have_text("geändert")
-    expect(changed.locator(".diff-body del")).to_have_text(["wichtig"])
-    expect(changed.locator(".diff-body ins")).to_have_text(["entscheidend"])
-    removed = page.locator(".diff-section").filter(has_text="Beratung")
-    expect(removed.locator(".diff-body del")).to_have_text(
-        "Eine Anlaufstelle berät Arbeitgeber und Fachkräfte."
+    assert shown_texts(changed.locator(".diff-body del")) == ["wichtig"]
+    assert shown_texts(changed.locator(".diff-body ins")) == ["entscheidend"]
+    # For screen readers, hidden words say where each change starts and ends.
+    expect(changed.locator(".diff-body ins")).to_have_text(
+        "eingefügt: entscheidend (Ende der Einfügung)"
     )
+    removed = page.locator(".diff-section").filter(has_text="Beratung")
+    assert shown_texts(removed.locator(".diff-body del")) == [
+        "Eine Anlaufstelle berät Arbeitgeber und Fachkräfte."
+    ]
     expect(removed.locator(".diff-body ins")).to_have_count(0)
     added = page.locator(".diff-section").filter(has_text="Gesundheit")
-    expect(added.locator(".diff-body ins")).to_have_text(HEALTH)
+    assert shown_texts(added.locator(".diff-body ins")) == [HEALTH]
     expect(added.locator(".section-title .badge")).to_have_text("neu")
     # Only changes are listed: the unchanged preamble is not.
     expect(page.locator(".diff-section")).to_have_count(3)
@@ -295,12 +311,12 @@ def test_import_edit_publish_second_revision_and_diff(page: Page, live_server: L
     expect(table.get_by_role("columnheader")).to_have_text(
         ["Fassung 1 (bisher)", "Fassung 2 (neu)"]
     )
-    row = table.locator("tbody tr").filter(has_text="Bildung und Sprache")
+    row = table.locator("tbody tr").filter(has_text="Bildung")
     old, new = row.locator("td").nth(0), row.locator("td").nth(1)
-    expect(old.locator(".diff-body del")).to_have_text(["wichtig"])
+    assert shown_texts(old.locator(".diff-body del")) == ["wichtig"]
     expect(old.locator("ins")).to_have_count(0)
-    expect(old.locator(".syn-title")).to_have_text("2 Bildung")
-    expect(new.locator(".diff-body ins")).to_have_text(["entscheidend"])
+    assert shown_texts(old.locator(".syn-title")) == ["2 Bildung"]
+    assert shown_texts(new.locator(".diff-body ins")) == ["entscheidend"]
     expect(new.locator(".diff-body del")).to_have_count(0)
     expect(new.locator(".badge")).to_have_text("geändert")
     removed_row = table.locator("tbody tr").filter(has_text="Beratung")

@@ -17,7 +17,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import APIResponse, Browser, BrowserContext, Locator, Page, expect
 
-from tests.browser.conftest import SLOW_COOKIE, LiveServer, axe_check, screenshot, submit
+from tests.browser.conftest import (
+    SLOW_COOKIE,
+    LiveServer,
+    axe_check,
+    confirm_in_dialog,
+    screenshot,
+    shown_texts,
+    submit,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -154,19 +162,27 @@ def feedback_id_from_url(page: Page) -> int:
 
 
 def save_annotation(page: Page, button: Locator, revision_id: int, press: str = "") -> int:
-    """Send the inline form (click, or a key press on the focused button); the id it made."""
-    if press:
-        with page.expect_response(
-            lambda r: r.request.method == "POST" and r.request.is_navigation_request()
-        ) as info:
+    """Send the inline form (click, or a key press on the focused button); the id it made.
+
+    The form is sent by script (static/js/annotate.js); once stored, the page loads
+    again at the new thread, which has the focus, and the live region says it was saved.
+    """
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/feedback")
+    ) as info:
+        if press:
             expect(button).to_be_focused()
             page.keyboard.press(press)
-        assert info.value.status == 302, info.value.text()
-    else:
-        submit(page, button)
+        else:
+            button.click()
+    assert info.value.status == 201  # (its body is gone with the page that asked)
     expect(page).to_have_url(re.compile(rf"/revisions/{revision_id}#fb-\d+$"))
+    feedback_id = feedback_id_from_url(page)
+    expect(thread_of(page, feedback_id)).to_be_visible()  # the page loaded again
     expect(page.locator(".flash-success")).to_have_text(SAVED)
-    return feedback_id_from_url(page)
+    expect(page.locator(f"#fbh-{feedback_id}")).to_be_focused()
+    expect(page.locator("#reading-status")).to_have_text(SAVED)
+    return feedback_id
 
 
 def body_of(page: Page, revision_id: int, section_id: int) -> str:
@@ -290,7 +306,7 @@ def test_mouse_and_keyboard_comments_and_a_suggestion_are_highlighted(
     expect(toolbar(page)).to_be_visible()
     toolbar(page).get_by_role("button", name="Kommentieren").click()
     form = work.locator("form.annotate-form")
-    expect(form.locator(".annotate-quote")).to_have_text("„Anerkennungsverfahren“")
+    expect(form.get_by_role("heading")).to_have_text("Kommentar zu „Anerkennungsverfahren“")
     expect(form.get_by_label("Kommentar")).to_be_focused()
     expect(form.get_by_label("Neuer Text")).to_have_count(0)
     form.get_by_label("Kommentar").fill("Wie lange dauert es heute im Durchschnitt?")
@@ -325,7 +341,7 @@ def test_mouse_and_keyboard_comments_and_a_suggestion_are_highlighted(
     expect(toolbar(page).get_by_role("button", name="Kommentieren")).to_be_focused()
     page.keyboard.press("Enter")
     form = offers.locator("form.annotate-form")
-    expect(form.locator(".annotate-quote")).to_have_text("„arbeiten bereits“")
+    expect(form.get_by_role("heading")).to_have_text("Kommentar zu „arbeiten bereits“")
     expect(form.get_by_label("Kommentar")).to_be_focused()
     page.keyboard.type("Welche Stellen genau? Bitte eine Liste anhängen.")
     page.keyboard.press("Tab")
@@ -343,25 +359,26 @@ def test_mouse_and_keyboard_comments_and_a_suggestion_are_highlighted(
     double_click_word(page, reports.locator(".section-body"), "jährlich")
     toolbar(page).get_by_role("button", name="Änderung vorschlagen").click()
     form = reports.locator("form.annotate-form")
-    expect(form.locator(".annotate-quote")).to_have_text("„jährlich“")
+    expect(form.get_by_role("heading")).to_have_text("Änderungsvorschlag zu „jährlich“")
     replacement = form.get_by_label("Neuer Text")
     expect(replacement).to_be_focused()
     expect(replacement).to_have_value("jährlich")
     expect(form.get_by_label("Kommentar")).to_have_count(0)
     replacement.fill("halbjährlich")
     live = form.locator(".live-diff")
-    expect(live.locator("del")).to_have_text(["jährlich"])
-    expect(live.locator("ins")).to_have_text(["halbjährlich"])
+    expect(live.locator("ins")).to_have_count(1)
+    assert shown_texts(live.locator("del")) == ["jährlich"]
+    assert shown_texts(live.locator("ins")) == ["halbjährlich"]
     form.get_by_label("Begründung").fill("Einmal im Jahr ist zu selten.")
     axe_check(page)
     suggestion_id = save_annotation(
         page, form.get_by_role("button", name="Speichern"), DEMO_REVISION
     )
-    expect(page.locator(f'del.sg-del[data-fb~="{suggestion_id}"]')).to_have_text("jährlich")
-    expect(page.locator(f'ins.sg-ins[data-fb="{suggestion_id}"]')).to_have_text("halbjährlich")
+    assert shown_texts(page.locator(f'del.sg-del[data-fb~="{suggestion_id}"]')) == ["jährlich"]
+    assert shown_texts(page.locator(f'ins.sg-ins[data-fb="{suggestion_id}"]')) == ["halbjährlich"]
     suggestion = thread_of(page, suggestion_id)
-    expect(suggestion.locator(".sg-preview del")).to_have_text("jährlich")
-    expect(suggestion.locator(".sg-preview ins")).to_have_text("halbjährlich")
+    assert shown_texts(suggestion.locator(".sg-preview del")) == ["jährlich"]
+    assert shown_texts(suggestion.locator(".sg-preview ins")) == ["halbjährlich"]
     expect(suggestion).to_contain_text("Einmal im Jahr ist zu selten.")
     item = assert_anchor(page, DEMO_REVISION, suggestion_id, "jährlich")
     assert item["kind"] == "suggestion"
@@ -372,8 +389,8 @@ def test_mouse_and_keyboard_comments_and_a_suggestion_are_highlighted(
     page.goto(f"/revisions/{DEMO_REVISION}")
     expect(mark_of(page, mouse_id)).to_have_text("Anerkennungsverfahren")
     expect(mark_of(page, keyboard_id)).to_have_text("arbeiten bereits")
-    expect(page.locator(f'del.sg-del[data-fb~="{suggestion_id}"]')).to_have_text("jährlich")
-    expect(page.locator(f'ins.sg-ins[data-fb="{suggestion_id}"]')).to_have_text("halbjährlich")
+    assert shown_texts(page.locator(f'del.sg-del[data-fb~="{suggestion_id}"]')) == ["jährlich"]
+    assert shown_texts(page.locator(f'ins.sg-ins[data-fb="{suggestion_id}"]')) == ["halbjährlich"]
     for feedback_id in (mouse_id, keyboard_id, suggestion_id):
         expect(thread_of(page, feedback_id)).to_be_visible()
     # The table of contents counts them per section.
@@ -447,7 +464,8 @@ def test_closed_round_takes_no_more_feedback(
     editor_page.goto(f"/rounds/{ids['round']}")
     expect(editor_page.get_by_role("heading", level=1)).to_have_text("Runde Vielfalt")
     axe_check(editor_page)
-    submit(editor_page, editor_page.get_by_role("button", name="Runde jetzt schließen"))
+    editor_page.get_by_role("button", name="Runde jetzt schließen").click()
+    confirm_in_dialog(editor_page, "Ja, Runde schließen")
     expect(editor_page.locator(".flash-success")).to_have_text("Die Runde ist geschlossen.")
     expect(editor_page.get_by_role("button", name="Runde jetzt schließen")).to_have_count(0)
     axe_check(editor_page)
@@ -577,7 +595,9 @@ def test_resolving_and_withdrawing_by_keyboard_and_without_javascript(
         plain = ctx.new_page()
         log_in_without_javascript(plain, *POLICE)
         plain.goto(f"/revisions/{revision_id}")
-        submit(plain, thread_of(plain, second["id"]).get_by_role("button", name="zurückziehen"))
+        withdraw = thread_of(plain, second["id"]).get_by_role("button", name="zurückziehen")
+        submit(plain, withdraw, 200)  # without JavaScript a page asks first
+        submit(plain, plain.get_by_role("button", name="Ja, zurückziehen"))
         expect(plain.locator(".flash-success")).to_have_text("Ihr Beitrag ist zurückgezogen.")
     finally:
         ctx.close()

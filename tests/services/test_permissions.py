@@ -103,7 +103,11 @@ ACTIONS: dict[str, Callable[[World, Any], bool]] = {
     ),
     "can_manage_rounds": lambda w, a: permissions.can_manage_rounds(w.db, a, w.consultation),
     "can_read_round": lambda w, a: permissions.can_read_round(w.db, a, w.round),
+    "can_read_published_responses": lambda w, a: permissions.can_read_published_responses(
+        w.db, a, w.round
+    ),
     "can_give_feedback": lambda w, a: permissions.can_give_feedback(w.db, a, w.round),
+    "can_decide_feedback": lambda w, a: permissions.can_decide_feedback(w.db, a, w.consultation),
     "can_moderate_feedback": lambda w, a: permissions.can_moderate_feedback(
         w.db, a, w.consultation
     ),
@@ -141,7 +145,9 @@ ALLOWED: dict[str, set[str]] = {
     "can_edit_revision[draft]": EDITORS,
     "can_manage_rounds": EDITORS,
     "can_read_round": EDITORS | INVITED,
+    "can_read_published_responses": EDITORS | INVITED | {"observer"},
     "can_give_feedback": INVITED,  # editors decide on feedback, they do not give it
+    "can_decide_feedback": EDITORS,
     "can_moderate_feedback": EDITORS,
     "can_see_feedback[editors]": EDITORS,
     "can_see_feedback[group]": EDITORS | {"participant"},  # shares the author's group

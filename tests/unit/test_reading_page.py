@@ -26,6 +26,7 @@ def test_own_buttons_and_the_hidden_form_fields_go_into_their_places() -> None:
         ),
         actions_at={1: (1, 4), 2: (5, 6), 3: (7, 10)},
         total=3,
+        shown=3,
         organisations=(),
     )
     token = b"TOKEN"

@@ -290,7 +290,7 @@ def test_next_only_to_local_paths(client: CSRFClient, make_user: Callable[..., U
 
 RESET_SENT = (
     "Wenn die Adresse bei uns registriert ist, haben wir einen Link zum Zurücksetzen "
-    "geschickt. Er gilt zwei Stunden."
+    "geschickt. Er gilt 2 Stunden."
 )
 NEW_PASSWORD = "Frisches-Kennwort-99"
 

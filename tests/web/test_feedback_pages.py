@@ -100,6 +100,15 @@ def tree(page: str) -> Any:
     return lxml.html.fromstring(page)
 
 
+def shown(element: Any) -> str:
+    """The element's text as it is seen: without the hidden words that tell screen readers
+    where a change starts and ends (consult.web.change_labels)."""
+    copy = lxml.html.fromstring(lxml.html.tostring(element, encoding="unicode", with_tail=False))
+    for label in copy.xpath(".//*[contains(@class, 'change-label')]"):
+        label.drop_tree()
+    return str(copy.text_content())
+
+
 def ids(page: str, xpath: str, attribute: str = "data-fb") -> set[int]:
     found: set[int] = set()
     for element in tree(page).xpath(xpath):
@@ -243,7 +252,7 @@ def test_sections_carry_their_labels_links_and_depth(site: Site) -> None:
     assert link.get("href") == site.form_url("2.1")
     assert link.text_content() == f"Kommentieren oder Änderung vorschlagen: {hostile}"
     toc = doc.xpath(f"//nav[contains(@class, 'toc')]//a[@href='#s-{sid}']")[0]
-    assert toc.text_content() == f"2.1 {hostile} , Beiträge: 1"
+    assert toc.text_content() == f"2.1 {hostile} – Beiträge: 1"
     assert "<img" not in page and 'onerror="' not in page
     # Sections without feedback have no rail; the top level is h2.
     top = doc.xpath(f"//section[@id='s-{w.section_id('1')}']")[0]
@@ -262,18 +271,29 @@ def test_suggestions_render_as_del_and_ins(site: Site) -> None:
     delete = w.suggest(w.anna, "2", " früh", "")
     page = tree(site.read(w.alice))
     [deleted] = page.xpath(f"//del[contains(@class, 'sg-del')][@data-fb='{replace.id}']")
-    assert deleted.text_content() == "mehreren"
+    assert shown(deleted) == "mehreren"
     inserted = deleted.getnext()
     assert inserted.tag == "ins" and "sg-ins" in inserted.get("class")
-    assert inserted.get("data-skip") == "1" and inserted.text_content() == "vielen"
+    assert inserted.get("data-skip") == "1" and shown(inserted) == "vielen"
     [point] = page.xpath(f"//ins[@data-fb='{insert.id}']")
-    assert point.text_content() == " schon" and point.get("data-skip") == "1"
-    assert page.xpath(f"//del[@data-fb='{delete.id}']")[0].text_content() == " früh"
+    assert shown(point) == " schon" and point.get("data-skip") == "1"
+    assert shown(page.xpath(f"//del[@data-fb='{delete.id}']")[0]) == " früh"
     assert not page.xpath(f"//ins[@data-fb='{delete.id}']")
+    # Screen readers hear where each starts and ends; the words are hidden on screen and
+    # left out of the offset count (data-skip).
+    assert deleted.text_content() == "vorgeschlagene Streichung: mehreren (Ende der Streichung)"
+    assert inserted.text_content() == "vorgeschlagene Einfügung: vielen (Ende der Einfügung)"
+    for label in page.xpath(
+        "//*[contains(@class, 'section-body')]//*[contains(@class, 'change-label')]"
+    ):
+        assert "visually-hidden" in label.get("class") and label.get("data-skip") == "1"
     # The rail shows each suggestion as a word diff of quote and replacement.
     preview = page.xpath(f"//article[@id='fb-{replace.id}']//*[contains(@class, 'sg-preview')]")[0]
-    assert preview.xpath(".//del")[0].text_content() == "mehreren"
-    assert preview.xpath(".//ins")[0].text_content() == "vielen"
+    assert shown(preview.xpath(".//del")[0]) == "mehreren"
+    assert shown(preview.xpath(".//ins")[0]) == "vielen"
+    assert preview.xpath(".//del")[0].text_content() == "gestrichen: mehreren (Ende der Streichung)"
+    assert preview.xpath(".//ins")[0].text_content() == "eingefügt: vielen (Ende der Einfügung)"
+    assert_blocks_match_the_body(site, site.read(w.alice))
 
 
 def test_every_suggestion_is_shown_once_even_across_paragraphs(site: Site) -> None:
@@ -313,7 +333,7 @@ def test_every_suggestion_is_shown_once_even_across_paragraphs(site: Site) -> No
     for suggestion in (whole, gap, across):
         inserted = tree(page).xpath(f"//ins[@data-fb='{suggestion.id}']")
         assert len(inserted) == 1, suggestion.id
-        assert inserted[0].text_content() == suggestion.replacement
+        assert shown(inserted[0]) == suggestion.replacement
     assert_blocks_match_the_body(site, page)
 
 
@@ -511,7 +531,12 @@ def test_after_close_the_page_says_so_before_anyone_types(site: Site) -> None:
     assert site.count(Feedback) == before
     # After an extension the form is back.
     round_service.extend_round(
-        w.db, round_.id, actor=w.editor, closes_at=utcnow() + timedelta(days=2), reason="Nachfrist."
+        w.db,
+        round_.id,
+        actor=w.editor,
+        closes_at=utcnow() + timedelta(days=2),
+        reason="Nachfrist.",
+        notify=False,
     )
     redirect_path(site.post(w.alice, url, {"kind": "comment", "body": "Jetzt."}))
 
@@ -567,7 +592,9 @@ def test_reply_resolve_withdraw_and_edit(site: Site) -> None:
     assert [e.body for e in w.db.scalars(select(FeedbackEdit))] == ["Erster Gedanke."]
     # Withdraw: gone for others, kept for the author and the editors.
     assert site.post(w.bob, f"/feedback/{item.id}/withdraw", {}).status_code == 403
-    redirect_path(site.post(w.alice, f"/feedback/{item.id}/withdraw", {"revision_id": rid}))
+    redirect_path(
+        site.post(w.alice, f"/feedback/{item.id}/withdraw", {"revision_id": rid, "confirmed": "1"})
+    )
     assert item.id not in threads(site.read(w.bob))
     assert item.id in threads(site.read(w.alice)) and item.id in threads(site.read(w.editor))
     assert not tree(site.read(w.editor)).xpath(f"//mark[@data-fb='{item.id}']")
@@ -741,8 +768,8 @@ def test_hostile_feedback_never_reaches_a_page_unescaped(site: Site) -> None:
     body = reading.xpath(f"//article[@id='fb-{comment.id}']//*[contains(@class, 'thread-body')]")[0]
     assert body.text_content() == PAYLOAD
     [inserted] = reading.xpath(f"//ins[@data-fb='{suggestion.id}']")
-    assert inserted.text_content() == PAYLOAD and inserted.get("data-skip") == "1"
-    assert reading.xpath(f"//ins[@data-fb='{insertion.id}']")[0].text_content() == PAYLOAD
+    assert shown(inserted) == PAYLOAD and inserted.get("data-skip") == "1"
+    assert shown(reading.xpath(f"//ins[@data-fb='{insertion.id}']")[0]) == PAYLOAD
     assert assert_blocks_match_the_body(site, pages["reading (editor)"]) > 0
     round_page = tree(pages["round"])
     assert PAYLOAD in round_page.text_content()

@@ -147,7 +147,7 @@ def test_password_change_ends_the_other_sessions(
 
     response = client.post("/profile/password", data=password_form(PASSWORD))
     assert response.status_code == 302
-    assert "Andere Sitzungen wurden abgemeldet" in support.page(client.get("/profile/"))
+    assert "Auf anderen Geräten sind Sie jetzt abgemeldet" in support.page(client.get("/profile/"))
 
     assert client.get("/profile/").status_code == 200  # this session goes on
     gone = laptop.get("/profile/")

@@ -143,7 +143,9 @@ def test_replies_resolving_and_withdrawing_show_at_once(site: Site) -> None:
     assert "status-resolved" in thread_of(site.read(w.bob)).get("class")
     redirect_path(site.post(w.alice, f"/feedback/{item.id}/reopen", {"revision_id": rid}))
     assert "status-open" in thread_of(site.read(w.bob)).get("class")
-    redirect_path(site.post(w.alice, f"/feedback/{item.id}/withdraw", {"revision_id": rid}))
+    redirect_path(
+        site.post(w.alice, f"/feedback/{item.id}/withdraw", {"revision_id": rid, "confirmed": "1"})
+    )
     assert item.id not in threads(site.read(w.bob))
     assert "withdrawn" in thread_of(site.read(w.alice)).get("class")
 
@@ -162,7 +164,11 @@ def test_readers_with_different_visibility_get_their_own_pages_from_a_warm_cache
     by_carla = w.comment(w.carla, "3", "Jobcenter", body="Carlas Beitrag.")
     withdrawn = w.comment(w.alice, "4", None, body="Zurückgezogen von Alice.")
     rid = w.revision.id
-    redirect_path(site.post(w.alice, f"/feedback/{withdrawn.id}/withdraw", {"revision_id": rid}))
+    redirect_path(
+        site.post(
+            w.alice, f"/feedback/{withdrawn.id}/withdraw", {"revision_id": rid, "confirmed": "1"}
+        )
+    )
     everything = {by_alice.id, by_anna.id, by_bob.id, by_carla.id, withdrawn.id}
     expected = {
         w.editor: everything,

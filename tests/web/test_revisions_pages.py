@@ -68,7 +68,21 @@ def tree_of(response: Any, status: int = 200) -> Any:
 
 
 def texts(tree: Any, xpath: str) -> list[str]:
-    return [" ".join(e.text_content().split()) for e in tree.xpath(xpath)]
+    """The texts as seen: without the hidden words that tell screen readers where a change
+    starts and ends (consult.web.change_labels)."""
+    found = []
+    for element in tree.xpath(xpath):
+        copy = lxml.html.fromstring(
+            lxml.html.tostring(element, encoding="unicode", with_tail=False)
+        )
+        for label in copy.xpath(".//*[contains(@class, 'change-label')]"):
+            label.drop_tree()
+        found.append(" ".join(copy.text_content().split()))
+    return found
+
+
+#: What a destructive form sends once the person confirmed it (consult.web.confirm).
+CONFIRMED = {"confirmed": "1"}
 
 
 def redirect_path(response: Any) -> str:
@@ -559,9 +573,9 @@ def test_add_move_delete_and_renumber_sections(
     assert structure(db, rid) == before
 
     # Deleting a section with children is refused; a leaf goes.
-    response = client.post(f"/revisions/{rid}/sections/{ids['A']}/delete")
+    response = client.post(f"/revisions/{rid}/sections/{ids['A']}/delete", data=CONFIRMED)
     assert response.status_code == 409
-    redirect_path(client.post(f"/revisions/{rid}/sections/{ids['B2']}/delete"))
+    redirect_path(client.post(f"/revisions/{rid}/sections/{ids['B2']}/delete", data=CONFIRMED))
     assert [t for _, t, _ in shape()] == ["B", "A", "A1", "C", "S"]
 
     redirect_path(client.post(f"/revisions/{rid}/renumber"))
@@ -631,7 +645,9 @@ def test_publish_new_draft_history_and_diff_flows(
             },
         )
     )
-    redirect_path(client.post(f"/revisions/{draft}/sections/{rows['3'].section_id}/delete"))
+    redirect_path(
+        client.post(f"/revisions/{draft}/sections/{rows['3'].section_id}/delete", data=CONFIRMED)
+    )
     redirect_path(
         client.post(
             f"/revisions/{draft}/sections",
@@ -671,13 +687,22 @@ def test_publish_new_draft_history_and_diff_flows(
     inline = tree_of(client.get(base + "&view=inline"))
     assert texts(inline, "//*[contains(@class,'legend')]/ins") == ["eingefügt"]
     bodies = {
-        " ".join(s.xpath(".//*[contains(@class,'section-title')]")[0].text_content().split()): s
+        texts(s, ".//*[contains(@class,'section-title')]")[0]: s
         for s in inline.xpath("//section[contains(@class,'diff-section')]")
     }
     bildung = next(s for title, s in bodies.items() if title.startswith("2.1 Bildung"))
     assert texts(bildung, ".//*[contains(@class,'section-title')]/ins") == ["und Sprache"]
     assert texts(bildung, ".//div[@class='diff-body']/ins") == ["und „spät“"]
     assert texts(bildung, ".//div[@class='diff-body']/del") == []
+    # Screen readers hear where each change starts and ends (the words are hidden).
+    [inserted] = bildung.xpath(".//div[@class='diff-body']/ins")
+    assert " ".join(inserted.text_content().split()) == (
+        "eingefügt: und „spät“ (Ende der Einfügung)"
+    )
+    assert all(
+        "visually-hidden" in label.get("class")
+        for label in inline.xpath("//*[contains(@class, 'change-label')]")
+    )
     umsetzung = next(s for title, s in bodies.items() if title.startswith("3 Umsetzung"))
     assert texts(umsetzung, ".//div[@class='diff-body']/del") == ["Jährlicher Bericht 📊."]
     assert len(inline.xpath("//*[@data-change]")) == 3
@@ -795,9 +820,9 @@ def test_members_page(
     assert "mindestens eine Person in der Redaktion" in page
     assert row_counts(db) == before
 
-    redirect_path(client.post(f"{url}/{newcomer.id}/remove"))
+    redirect_path(client.post(f"{url}/{newcomer.id}/remove", data=CONFIRMED))
     assert row_counts(db)["memberships"] == before["memberships"] - 1
-    assert client.post(f"{url}/{world.editor.id}/remove").status_code == 409
+    assert client.post(f"{url}/{world.editor.id}/remove", data=CONFIRMED).status_code == 409
 
     # Members without the editor role see the list but no form, and may not change it.
     client.post("/logout")

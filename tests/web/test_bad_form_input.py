@@ -1,0 +1,682 @@
+"""A corpus of bad input through every form of the web UI (issue 9).
+
+Every POST route of the app (outside the API and static files) is either in FORMS, with
+the fields it reads, or in WITHOUT_FIELDS: a form added later fails
+``test_every_form_is_covered`` until it is added here. Each form is sent by someone allowed
+to send it, with valid values (a control: accepted) but for one field:
+
+- each text field (every string, text area, e-mail, password and date field of its form
+  class, and the text fields a view reads itself): NUL, a C0 and a C1 control; names, titles,
+  keys and e-mail addresses (fields under a LINE rule of consult.domain.textrules) also a
+  zero-width space and a right-to-left override;
+- each number field (ids in selects, hidden offsets and ids, ``position`` as
+  ``after:<id>``, a sentence as ``<start>:<end>``): ``²``, ``٣``, ``abc``, ``-1``, a
+  number beyond 64 bits, and a real id written in Arabic-Indic digits (``int()`` reads
+  it as the id; the forms must not).
+
+Each answer: never a 5xx; the error at the field (a visible field of a 422 page), a 4xx
+page, or a redirect to a page that shows the error; and nothing written. GET pages with
+numbers in their query strings get the same numbers: never a 5xx.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_wtf import FlaskForm
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+from wtforms import DateTimeField, HiddenField, SelectFieldBase, StringField
+
+from consult.domain.textrules import Shape, TextRule
+from consult.extensions import limiter
+from consult.models import User
+from consult.services import accounts
+from consult.services import feedback as feedback_service
+from consult.web import forms
+from tests import support
+from tests.api.test_bad_input import close_a_round
+from tests.api.test_fuzz import Seeded, seeded  # noqa: F401  (the seeded consultation)
+from tests.conftest import PASSWORD, CSRFClient
+
+# One app per module on each test's own transaction, one app context per request.
+module_app = pytest.fixture(scope="module")(support.module_app)
+app = pytest.fixture(support.app)
+
+TEXT_VALUES = {
+    "nul": "Probe\x00Text",
+    "c0-escape": "Probe\x1b[31mText",
+    "c1-nel": "Probe\x85Text",
+}
+LINE_VALUES = {
+    "zero-width-space": "Caritas\u200b Probe",
+    "rtl-override": "\u202eevil",
+}
+NUMBER_VALUES = {
+    "superscript": "²",
+    "arabic-indic": "٣",
+    "letters": "abc",
+    "negative": "-1",
+    "beyond-64-bits": "99999999999999999999",
+}
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+NEW_PASSWORD = "Lange-Neue-Losung-2030"
+#: The start of section 1 of the seeded revision (its body begins so).
+QUOTE = "Der Kreis"
+
+
+@dataclass(frozen=True)
+class Person:
+    """A user's values (no ORM object: reading one would begin a transaction of the test's
+    session in the middle of the requests' savepoints)."""
+
+    id: int
+    email: str
+    organisation_id: int | None
+
+
+@dataclass
+class World:
+    """The seeded consultation (tests/api/test_fuzz.py) and what the forms need besides."""
+
+    seeded: Seeded
+    admin: Person
+    participant: Person
+    reset_token: str
+    #: A closed round (to reopen) and a comment of the admin's, withdrawn (to restore).
+    closed_round: int
+    withdrawn: int
+    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+
+    def id(self, name: str, index: int = 0) -> int:
+        return self.seeded.ids[name][index]
+
+    @property
+    def published(self) -> int:
+        return self.id("revision_id", 0)
+
+    @property
+    def draft(self) -> int:
+        return self.id("revision_id", 1)
+
+
+@dataclass(frozen=True)
+class Form:
+    """A POST route and how to send it: its URL, valid values, the form class it
+    validates with (whose text fields are sent bad values) and its number fields."""
+
+    endpoint: str
+    url: Callable[[World], str]
+    data: Callable[[World], dict[str, Any]]
+    form: type[FlaskForm] | None = None
+    prefix: str = ""
+    #: Number fields: name -> how its value is written ("{}": the number).
+    numbers: dict[str, str] = field(default_factory=dict)
+    #: Text fields the view reads besides its form's (checked by the service).
+    texts: tuple[str, ...] = ()
+    #: Values a field needs besides the valid ones to be read at all.
+    needs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    anonymous: bool = False
+
+    def fields(self) -> dict[str, Any]:
+        """The form class's fields (unbound, its base classes' included) by name."""
+        if self.form is None:
+            return {}
+        return {
+            name: value
+            for klass in reversed(self.form.__mro__)
+            for name, value in vars(klass).items()
+            if isinstance(getattr(value, "field_class", None), type)
+        }
+
+    def text_fields(self) -> dict[str, TextRule | None]:
+        """Every text field: name (with the form's prefix) -> its text rule, if any."""
+        found: dict[str, TextRule | None] = dict.fromkeys(self.texts)
+        for name, unbound in self.fields().items():
+            field_class = unbound.field_class
+            typed = issubclass(field_class, (StringField, DateTimeField))
+            if not typed or issubclass(field_class, HiddenField):
+                continue
+            validators = unbound.kwargs.get("validators") or []
+            rules = [v.rule for v in validators if isinstance(v, forms.Rule)]
+            key = f"{self.prefix}-{name}" if self.prefix else name
+            found[key] = rules[0] if rules else None
+        return found
+
+
+def _section(w: World, index: int = 0) -> int:
+    return w.id("section_id", index)
+
+
+FORMS = [
+    Form(
+        "admin.organisations",
+        lambda w: "/admin/organisations",
+        lambda w: {"name": "Neue Organisation", "kind": "welfare"},
+        forms.OrganisationForm,
+    ),
+    Form(
+        "admin.edit_organisation",
+        lambda w: f"/admin/organisations/{w.participant.organisation_id}",
+        lambda w: {"name": "Caritas Siegtal-Nord", "kind": "welfare", "is_active": "y"},
+        forms.OrganisationForm,
+    ),
+    Form(
+        "admin.new_user",
+        lambda w: "/admin/users/new",
+        lambda w: {
+            "name": "Nora Neu",
+            "email": "nora.neu@example.org",
+            "organisation_id": str(w.participant.organisation_id),
+        },
+        forms.UserForm,
+        numbers={"organisation_id": "{}"},
+    ),
+    Form(
+        "admin.edit_user",
+        lambda w: f"/admin/users/{w.participant.id}",
+        lambda w: {
+            "name": "Alice Arendt-Neu",
+            "email": w.participant.email,
+            "organisation_id": str(w.participant.organisation_id),
+            "is_active": "y",
+        },
+        forms.UserForm,
+        numbers={"organisation_id": "{}"},
+    ),
+    Form(
+        "consultations.create",
+        lambda w: "/consultations/new",
+        lambda w: {"title": "Neues Verfahren", "description": "Worum es geht."},
+        forms.ConsultationForm,
+    ),
+    Form(
+        "consultations.edit",
+        lambda w: f"/consultations/{w.id('consultation_id')}/edit",
+        lambda w: {"title": "Integrationskonzept", "description": "Worum es geht."},
+        forms.ConsultationForm,
+    ),
+    Form(
+        "consultations.import_draft",
+        lambda w: f"/consultations/{w.id('consultation_id')}/import",
+        lambda w: {"source": "markdown", "text": "# 1 Ziele\n\nText.", "note": "Neu"},
+        forms.ImportForm,
+    ),
+    Form(
+        "consultations.members",
+        lambda w: f"/consultations/{w.id('consultation_id')}/members",
+        lambda w: {"user_id": str(w.participant.id), "role": "observer"},
+        forms.MemberForm,
+        numbers={"user_id": "{}"},
+    ),
+    Form(
+        "rounds.rounds",
+        lambda w: f"/consultations/{w.id('consultation_id')}/rounds",
+        lambda w: {
+            "title": "Zweite Runde",
+            "revision_id": str(w.published),
+            "opens_at": "2030-01-01T09:00",
+            "closes_at": "2030-02-01T18:00",
+            "working_group_ids": [str(w.id("group_id"))],
+            "visibility": "round",
+            "description": "Hinweise",
+        },
+        forms.RoundForm,
+        numbers={"revision_id": "{}", "working_group_ids": "{}"},
+    ),
+    Form(
+        "rounds.working_groups",
+        lambda w: f"/consultations/{w.id('consultation_id')}/working-groups",
+        lambda w: {
+            "name": "AK Neu",
+            "description": "Worum er sich kümmert.",
+            "section_ids": [str(_section(w))],
+            "member_ids": [str(w.admin.id)],
+        },
+        forms.WorkingGroupForm,
+        numbers={"section_ids": "{}", "member_ids": "{}"},
+    ),
+    Form(
+        "rounds.edit_working_group",
+        lambda w: f"/working-groups/{w.id('group_id')}/edit",
+        lambda w: {
+            "name": "AK Bildung",
+            "description": "",
+            "section_ids": [str(_section(w, 1))],
+            "member_ids": [str(w.admin.id)],
+        },
+        forms.WorkingGroupForm,
+        numbers={"section_ids": "{}", "member_ids": "{}"},
+    ),
+    Form(
+        "rounds.extend",
+        lambda w: f"/rounds/{w.id('round_id')}/extend",
+        lambda w: {"closes_at": "2030-03-01T18:00", "reason": "Mehr Zeit für die Kommunen."},
+        forms.ExtendRoundForm,
+    ),
+    Form(
+        "rounds.reopen",
+        lambda w: f"/rounds/{w.closed_round}/reopen",
+        lambda w: {"closes_at": "2030-03-01T18:00", "reason": "Versehentlich geschlossen."},
+        forms.ReopenRoundForm,
+    ),
+    Form(
+        "feedback.give",
+        lambda w: f"/revisions/{w.published}/sections/{_section(w)}/feedback",
+        lambda w: {
+            "kind": "comment",
+            "body": "Bitte konkreter fassen.",
+            "sentence": "",
+            "quote": "",
+            "replacement": "",
+            "reason": "",
+            "start": "",
+            "end": "",
+            "selected": "",
+        },
+        forms.FeedbackForm,
+        numbers={"start": "{}", "end": "{}", "sentence": "{}:9"},
+        texts=("selected",),
+        needs={
+            name: {"start": "0", "end": str(len(QUOTE)), "selected": QUOTE}
+            for name in ("start", "end", "selected")
+        },
+    ),
+    Form(
+        "feedback.reply",
+        lambda w: f"/feedback/{w.id('comment_id', 0)}/reply",
+        lambda w: {"body": "Danke.", "revision_id": str(w.published)},
+        forms.ReplyForm,
+        numbers={"revision_id": "{}"},
+    ),
+    Form(
+        "feedback.resolve",
+        lambda w: f"/feedback/{w.id('comment_id', 1)}/resolve",
+        lambda w: {"revision_id": str(w.published)},
+        numbers={"revision_id": "{}"},
+    ),
+    Form(
+        "feedback.withdraw",
+        lambda w: f"/feedback/{w.id('comment_id', 1)}/withdraw",
+        lambda w: {"revision_id": str(w.published), "confirmed": "1"},
+        numbers={"revision_id": "{}"},
+    ),
+    Form(
+        "feedback.restore",
+        lambda w: f"/feedback/{w.withdrawn}/restore",
+        lambda w: {"revision_id": str(w.published)},
+        numbers={"revision_id": "{}"},
+    ),
+    Form(
+        "feedback.edit",
+        lambda w: f"/feedback/{w.id('suggestion_id', 1)}/edit",
+        lambda w: {"body": "Früher ist besser.", "replacement": "sehr früh und oft"},
+        forms.EditFeedbackForm,
+    ),
+    Form(
+        "revisions.edit_section",
+        lambda w: f"/revisions/{w.draft}/sections/{_section(w)}/edit",
+        lambda w: {
+            "key": "1",
+            "title": "Ziele",
+            "body": "Der Kreis Siegtal legt sein Integrationskonzept vor.",
+            "base_version_id": str(w.id("base_version_id")),
+        },
+        forms.SectionForm,
+        numbers={"base_version_id": "{}"},
+    ),
+    Form(
+        "revisions.add_section",
+        lambda w: f"/revisions/{w.draft}/sections",
+        lambda w: {"key": "4", "title": "Wohnen", "position": f"after:{_section(w)}"},
+        forms.NewSectionForm,
+        numbers={"position": "after:{}"},
+    ),
+    Form(
+        "revisions.update_note",
+        lambda w: f"/revisions/{w.draft}/note",
+        lambda w: {"note": "Dritte Fassung"},
+        forms.NoteForm,
+    ),
+    Form(
+        "revisions.move_section",
+        lambda w: f"/revisions/{w.draft}/sections/{_section(w, 1)}/move",
+        lambda w: {"direction": "up"},
+        texts=("direction",),
+    ),
+    Form(
+        "profile.update",
+        lambda w: "/profile/",
+        lambda w: {"name": "Ada Admin-Neu", "locale": "", "notify_replies": "y"},
+        forms.ProfileForm,
+    ),
+    Form(
+        "profile.change_password",
+        lambda w: "/profile/password",
+        lambda w: {
+            "current_password": PASSWORD,
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+        forms.ChangePasswordForm,
+    ),
+    Form(
+        "profile.create_token",
+        lambda w: "/profile/tokens",
+        lambda w: {"token-name": "Ratsinformationssystem"},
+        forms.TokenForm,
+        prefix="token",
+    ),
+    Form(
+        "auth.login",
+        lambda w: "/login",
+        lambda w: {"email": w.admin.email, "password": PASSWORD},
+        forms.LoginForm,
+        anonymous=True,
+    ),
+    Form(
+        "auth.forgot_password",
+        lambda w: "/password/forgot",
+        lambda w: {"email": w.admin.email},
+        forms.ForgotPasswordForm,
+        anonymous=True,
+    ),
+    Form(
+        "auth.redeem",
+        lambda w: f"/password/set/{w.reset_token}",
+        lambda w: {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        forms.SetPasswordForm,
+        anonymous=True,
+    ),
+]
+
+#: POST routes that read no text and no number from their form (the ids are in the path,
+#: where the router takes only ids the columns can hold).
+WITHOUT_FIELDS = {
+    "admin.reinvite",
+    "auth.logout",
+    "consultations.remove_member",
+    "profile.revoke_token",
+    "revisions.copy",
+    "revisions.delete_section",
+    "revisions.discard",
+    "revisions.publish",
+    "revisions.renumber",
+    "rounds.close",
+    # Its two fields (a language among the offered ones, a local path to go back to) are
+    # never stored: test_the_language_switch_takes_no_bad_value below.
+    "main.set_language",
+}
+
+
+# --- the seeded world ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(
+    app: Flask,
+    client: CSRFClient,
+    db: Session,
+    seeded: Seeded,  # noqa: F811
+) -> World:
+    users = [db.get(User, user_id) for user_id in seeded.ids["user_id"]]
+    admin, editor, participant = users
+    assert admin is not None and editor is not None and participant is not None
+    closed_round = close_a_round(app, db, seeded)
+    with app.app_context():  # the services render e-mail templates
+        token = accounts.issue_one_time_token(db, editor, "reset", 2)
+        withdrawn = feedback_service.create_comment(
+            db,
+            seeded.ids["revision_id"][0],
+            seeded.ids["section_id"][3],
+            actor=admin,
+            body="Doch nicht.",
+        )
+        feedback_service.withdraw(db, withdrawn.id, actor=admin)
+    db.commit()
+    w = World(
+        seeded,
+        Person(admin.id, admin.email, admin.organisation_id),
+        Person(participant.id, participant.email, participant.organisation_id),
+        token,
+        closed_round,
+        withdrawn.id,
+    )
+    support.sign_in(client, db, admin)
+    w.rows = support.snapshot(db)
+    db.rollback()  # (ends the snapshot's transaction: each request has a savepoint of its own)
+    return w
+
+
+# --- sending and judging ------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int
+    html: str
+    unchanged: bool
+    #: The page a redirect leads to (followed inside the same savepoint).
+    followed: str | None = None
+
+
+class Sender:
+    def __init__(self, app: Flask, connection: Connection, db: Session, w: World) -> None:
+        self.app, self.connection, self.db, self.world = app, connection, db, w
+
+    def _client(self, anonymous: bool) -> CSRFClient:
+        """A browser of its own for each request: what one request did to its session
+        (a log-in, a new password that ends the other sessions) stays there."""
+        client: CSRFClient = self.app.test_client()  # type: ignore[assignment]
+        if not anonymous:
+            admin = self.db.get(User, self.world.admin.id)
+            assert admin is not None
+            support.sign_in(client, self.db, admin)
+        return client
+
+    def send(self, method: str, url: str, data: dict[str, Any], anonymous: bool = False) -> Answer:
+        limiter.reset()
+        client = self._client(anonymous)
+        self.db.rollback()
+        savepoint = self.connection.begin_nested()
+        try:
+            response = client.open(url, method=method, data=data)
+            html = support.page(response)
+            unchanged = support.snapshot(self.db) == self.world.rows
+            self.db.rollback()
+            answer = Answer(response.status_code, html, unchanged)
+            if 300 <= response.status_code < 400:
+                answer.followed = support.page(client.get(response.headers["Location"]))
+        finally:
+            self.db.rollback()
+            savepoint.rollback()
+        return answer
+
+
+def _visible(html: str, field_id: str) -> bool:
+    """Whether the page has an input, select or text area of that id that is not hidden."""
+    tag = re.search(rf'<(?:input|select|textarea)\b[^>]*\bid="{re.escape(field_id)}"[^>]*>', html)
+    return tag is not None and 'type="hidden"' not in tag.group(0)
+
+
+FLASHED_ERROR = re.compile(r'<p class="flash flash-error">([^<]*\S[^<]*)</p>')
+
+
+def judge(answer: Answer, field_id: str, character: str | None) -> str | None:
+    """What is wrong with the answer to a bad value in ``field_id`` (None: nothing);
+    ``character``: what the error shown must name ("U+0000")."""
+    if answer.status >= 500:
+        return f"answered {answer.status}"
+    if not answer.unchanged:
+        return f"answered {answer.status} but wrote to the database"
+    if 300 <= answer.status < 400:
+        flashed = FLASHED_ERROR.findall(answer.followed or "")
+        if not flashed:
+            return f"redirected ({answer.status}) without showing an error"
+        if character and not any(character in message for message in flashed):
+            return f"redirected ({answer.status}) showing another error: {flashed}"
+        return None
+    if answer.status < 400:
+        return f"accepted ({answer.status})"
+    if answer.status == 422 and _visible(answer.html, field_id):
+        try:
+            shown = support.field_error(answer.html, field_id)
+        except AssertionError as exc:
+            return f"422 without the error at the field: {exc}"
+        if character and character not in shown:
+            return f"422 with another error at the field: {shown!r}"
+    return None
+
+
+def bad_values(form: Form, w: World) -> Iterator[tuple[str, str, Any, str | None]]:
+    """(field, label, value, the character its error must name) of every bad value for
+    the form's fields (a field under a text rule names the character it refuses)."""
+    valid = form.data(w)
+    for name, rule in form.text_fields().items():
+        line = rule is not None and rule.shape is Shape.LINE
+        values = {**TEXT_VALUES, **(LINE_VALUES if line else {})}
+        for label, value in values.items():
+            yield name, label, value, _refused_character(value) if rule else None
+    for name, pattern in form.numbers.items():
+        values = dict(NUMBER_VALUES)
+        current = valid.get(name)
+        current = current[0] if isinstance(current, list) else current
+        number = re.search(r"\d+", str(current or ""))
+        if number:
+            values["id-in-arabic-indic"] = number.group().translate(ARABIC_INDIC)
+        for label, value in values.items():
+            text = pattern.format(value)
+            yield name, label, [text] if isinstance(valid.get(name), list) else text, None
+
+
+def _refused_character(value: str) -> str:
+    """How the text rules name the character they refuse in ``value``: "U+0000"."""
+    character = next(c for c in value if not (c.isascii() and c.isprintable()))
+    return f"U+{ord(character):04X}"
+
+
+# --- the tests ------------------------------------------------------------------------------
+
+
+def test_every_form_is_covered(app: Flask) -> None:
+    posted = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "POST" in (rule.methods or set())
+        and not rule.endpoint.startswith("api.")
+        and rule.endpoint != "static"
+    }
+    covered = {form.endpoint for form in FORMS}
+    assert not covered & WITHOUT_FIELDS
+    assert posted == covered | WITHOUT_FIELDS, (
+        f"not covered: {sorted(posted - covered - WITHOUT_FIELDS)}; "
+        f"no such route: {sorted((covered | WITHOUT_FIELDS) - posted)}"
+    )
+    for form in FORMS:
+        assert form.text_fields() or form.numbers, form.endpoint
+        # Every hidden field and every select of ids is sent bad numbers.
+        for name, unbound in form.fields().items():
+            field_class = unbound.field_class
+            numeric = issubclass(field_class, HiddenField) or (
+                issubclass(field_class, SelectFieldBase)
+                and (unbound.kwargs.get("coerce") is int or name.endswith(("_id", "_ids")))
+            )
+            if numeric and name not in ("selected",):
+                assert name in form.numbers, f"{form.endpoint}: {name} gets no bad numbers"
+
+    # LINE fields are told apart.
+    def lines(form: Form) -> dict[str, bool]:
+        return {
+            name: rule is not None and rule.shape is Shape.LINE
+            for name, rule in form.text_fields().items()
+        }
+
+    found = {form.endpoint: lines(form) for form in FORMS}
+    assert found["admin.new_user"] == {"name": True, "email": True}
+    assert found["revisions.edit_section"] == {"key": True, "title": True, "body": False}
+    assert found["profile.create_token"] == {"token-name": True}
+    # Fields of a base class count: the new password of ChangePasswordForm.
+    assert set(found["profile.change_password"]) == {"current_password", "password", "confirm"}
+
+
+@pytest.mark.parametrize("form", FORMS, ids=lambda f: f.endpoint)
+def test_bad_values_in_a_form_are_refused_and_write_nothing(
+    app: Flask, client: CSRFClient, connection: Connection, db: Session, world: World, form: Form
+) -> None:
+    sender = Sender(app, connection, db, world)
+    url = form.url(world)
+    valid = form.data(world)
+    control = sender.send("POST", url, valid, form.anonymous)
+    assert control.status < 400, f"the valid form was refused: {control.status} {control.html}"
+    assert not control.unchanged or form.endpoint in {
+        "consultations.import_draft",  # a preview
+        "auth.login",  # a session, nothing stored
+    }, f"the valid form wrote nothing ({control.status})"
+    failures = []
+    count = 0
+    for name, label, value, character in bad_values(form, world):
+        data = {**valid, **form.needs.get(name, {}), name: value}
+        answer = sender.send("POST", url, data, form.anonymous)
+        problem = judge(answer, name, character)
+        count += 1
+        if problem is not None:
+            failures.append(f"{name} {label} {value!r}: {problem}")
+    assert count
+    assert not failures, f"POST {url}:\n" + "\n".join(failures)
+
+
+NUMBERS_IN_QUERIES = ("²", "٣", "abc", "-1", "99999999999999999999", "1.5", "")
+
+
+@pytest.mark.parametrize(
+    ("page", "parameters"),
+    [
+        ("reading", ("group", "org")),
+        ("reply", ("revision_id",)),
+        ("diff", ("against",)),
+    ],
+)
+def test_numbers_in_query_strings_are_never_a_server_error(
+    app: Flask,
+    client: CSRFClient,
+    connection: Connection,
+    db: Session,
+    world: World,
+    page: str,
+    parameters: tuple[str, ...],
+) -> None:
+    urls = {
+        "reading": f"/revisions/{world.published}",
+        "reply": f"/feedback/{world.id('comment_id', 0)}/reply",
+        "diff": f"/revisions/{world.published}/diff",
+    }
+    url = urls[page]
+    failures = []
+    for value in NUMBERS_IN_QUERIES:
+        savepoint = connection.begin_nested()
+        try:
+            response = client.get(url, query_string=dict.fromkeys(parameters, value))
+        finally:
+            db.rollback()
+            savepoint.rollback()
+        if response.status_code >= 500 or response.status_code in (301, 302, 303):
+            failures.append(f"{value!r}: {response.status_code}")
+    assert not failures, f"GET {url}: {failures}"
+
+
+def test_the_language_switch_takes_no_bad_value(
+    app: Flask, client: CSRFClient, connection: Connection, db: Session, world: World
+) -> None:
+    sender = Sender(app, connection, db, world)
+    values = {**TEXT_VALUES, **LINE_VALUES}
+    for name in ("lang", "next"):
+        for label, value in values.items():
+            data = {"lang": "en", "next": "/", name: value}
+            answer = sender.send("POST", "/language", data)
+            assert answer.status < 500, (name, label, answer.status)
+            assert answer.unchanged, (name, label)
