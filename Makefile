@@ -9,7 +9,7 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 HOST   := 127.0.0.1
 PORT   := 5000
 
-.PHONY: run check-port serve install install-test translations translations-update chromium lint imports types test test-db bench clean
+.PHONY: run check-port serve install install-test translations translations-update pdf-libs chromium lint imports types test test-db bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ translations-update: $(VENV)/.installed
 	  -D messages -l en --init-missing --ignore-obsolete --previous -w 100
 
 ## make run: install, migrate the SQLite database, load the demo, serve on $(HOST):$(PORT)
-run: check-port install translations
+run: check-port install translations pdf-libs
 	$(FLASK) db upgrade
 	$(FLASK) demo load
 	@$(PYTHON) -c "$$PORT_CHECK" "$(HOST)" "$(PORT)"
@@ -71,6 +71,19 @@ export PORT_CHECK
 check-port:
 	@$(PYTHON) -c "$$PORT_CHECK" "$(HOST)" "$(PORT)"
 
+## Pango and the DejaVu fonts for WeasyPrint (the statements annex and the confirmations'
+## PDF copies), from Debian as Chromium is
+pdf-libs:
+	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Pango and the DejaVu fonts (apt) for the PDF exports ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "The PDF exports need Pango and fonts: run 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core' and retry."; \
+	    exit 1; \
+	  fi; \
+	fi
+
 ## Debian's Chromium for the browser tests (never a downloaded browser build)
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
@@ -97,12 +110,12 @@ types: install-test
 
 ## make test: everything (lint, types, unit, migrations, services, web, API, concurrency
 ## against a running server, browser)
-test: install-test translations chromium lint types
+test: install-test translations pdf-libs chromium lint types
 	$(PYTEST) tests/unit tests/migrations tests/services tests/web tests/api tests/concurrency tests/browser
 
 ## The tiers that touch the database (run again on PostgreSQL by .ci/run; there the
 ## concurrency tier runs gunicorn with 4 workers and the rate limits in CONSULT_TEST_REDIS_URL)
-test-db: install-test translations
+test-db: install-test translations pdf-libs
 	$(PYTEST) tests/migrations tests/services tests/web tests/api tests/concurrency
 
 bench: install-test translations

@@ -52,6 +52,9 @@ class Settings:
     smtp_starttls: bool = False
     mail_from: str = "consult@localhost"
     base_url: str = "http://127.0.0.1:5000"
+    #: Where uploaded files (statements' PDF attachments) are kept, outside ``static/``
+    #: (None: ``uploads/`` in the instance folder).
+    upload_path: Path | None = None
     #: Largest request body accepted (bytes); larger ones get 413.
     max_content_length: int = 16 * 1024 * 1024
     #: Largest JSON body accepted by the API (bytes).
@@ -99,7 +102,13 @@ class Settings:
             base_url=(_env("CONSULT_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
             ratelimit_storage_uri=_env("CONSULT_RATELIMIT_STORAGE_URI", "memory://") or "memory://",
             trusted_proxies=int(_env("CONSULT_TRUSTED_PROXIES", "0") or 0),
+            upload_path=Path(_env("CONSULT_UPLOAD_PATH", str(instance / "uploads")) or "."),
         )
+
+    @property
+    def uploads(self) -> Path:
+        """The folder of uploaded files (``upload_path``, else ``instance/uploads``)."""
+        return self.upload_path or self.instance_path / "uploads"
 
     def replace(self, **changes: Any) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

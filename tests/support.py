@@ -110,8 +110,10 @@ def mails(app: Flask) -> list[dict[str, str]]:
     found = []
     for path in sorted(directory.glob("*.eml")) if directory.exists() else []:
         message: Any = message_from_bytes(path.read_bytes(), policy=policy.default)
+        # (a message with attachments is multipart: its text is the plain part)
+        text = message.get_body(preferencelist=("plain",))
         found.append(
-            {"to": message["To"], "subject": message["Subject"], "body": message.get_content()}
+            {"to": message["To"], "subject": message["Subject"], "body": text.get_content()}
         )
     return found
 

@@ -10,6 +10,8 @@ from consult.api import (  # noqa: F401  (routes register on import)
     decisions,
     feedback,
     openapi,
+    statement_files,
+    statements,
 )
 from consult.api.base import bp
 from consult.extensions import csrf

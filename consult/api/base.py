@@ -24,6 +24,25 @@ PUBLIC = frozenset({"api.openapi"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+#: Endpoints that take a file, with the largest request each takes (others: the app's
+#: MAX_CONTENT_LENGTH). Set before anything reads the body (the CSRF check of a
+#: cookie-authenticated request, the Idempotency-Key's hash).
+UPLOAD_LIMITS: dict[str, int] = {}
+
+
+@bp.before_request
+def size_limit() -> None:
+    """A larger limit for an upload endpoint (a body above it is 413 before it is read)."""
+    limit = UPLOAD_LIMITS.get(request.endpoint or "")
+    if limit is not None:
+        if request.content_length is not None and request.content_length > limit:
+            raise TooLarge(
+                _("Der Inhalt ist zu groß (höchstens %(mb)d MB).", mb=limit // (1024 * 1024)),
+                code="too_large",
+            )
+        request.max_content_length = limit
+
+
 @bp.before_request
 def authenticate() -> None:
     """Bearer token, or the app's own session cookie plus the X-CSRFToken header."""

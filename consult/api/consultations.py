@@ -43,6 +43,10 @@ def member_json(membership: Membership, group_ids: list[int] | None = None) -> d
         "organisation": user.organisation.name if user.organisation else None,
         "role": membership.role,
         "working_group_ids": group_ids,
+        "signatory": membership.is_signatory if membership.role == "municipality" else None,
+        "signatory_function": membership.signatory_function
+        if membership.role == "municipality"
+        else None,
     }
 
 
@@ -165,6 +169,8 @@ def set_member(
         actor=api_user(),
         role=body.role,
         working_group_ids=body.working_group_ids,
+        signatory=body.signatory,
+        signatory_function=body.signatory_function,
     )
     return member_json(membership)
 

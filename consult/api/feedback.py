@@ -499,7 +499,7 @@ def reopen_comment(comment_id: int) -> ResponseReturnValue:
 
 @bp.get("/revisions/<int:revision_id>/feedback")
 @operation(
-    "Visible comments and suggestions, located in this revision",
+    "Visible comments, suggestions and statements' section remarks, located in this revision",
     tag="feedback",
     response=schemas.FeedbackList,
     errors=(401, 404),
@@ -511,8 +511,7 @@ def revision_feedback(revision_id: int) -> ResponseReturnValue:
     bodies = {p.section_id: p.version.body for p in placements}
     views = feedback_views.visible_feedback(db, revision, actor=api_user(), placements=placements)
     reviews = decisions.visible_reviews(db, revision.consultation_id, actor=api_user())
-    comments: list[dict[str, Any]] = []
-    suggestions: list[dict[str, Any]] = []
+    lists: dict[str, list[dict[str, Any]]] = {kind.value: [] for kind in FeedbackKind}
     for view in views:
         data = feedback_json(
             view.feedback,
@@ -520,10 +519,13 @@ def revision_feedback(revision_id: int) -> ResponseReturnValue:
             bodies.get(view.feedback.section_id),
             reviews.get(view.feedback.id),
         )
-        (suggestions if view.feedback.kind == FeedbackKind.SUGGESTION.value else comments).append(
-            data
-        )
-    return {"revision_id": revision.id, "comments": comments, "suggestions": suggestions}
+        lists[view.feedback.kind].append(data)
+    return {
+        "revision_id": revision.id,
+        "comments": lists[FeedbackKind.COMMENT.value],
+        "suggestions": lists[FeedbackKind.SUGGESTION.value],
+        "remarks": lists[FeedbackKind.REMARK.value],
+    }
 
 
 @bp.post("/diff-preview")

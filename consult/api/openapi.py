@@ -201,6 +201,19 @@ def build_document() -> dict[str, Any]:
                 "required": True,
                 "content": {JSON: {"schema": refs[(op.body, "validation")]}},
             }
+        elif op.upload is not None:
+            spec["requestBody"] = {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": [op.upload],
+                            "properties": {op.upload: {"type": "string", "format": "binary"}},
+                        }
+                    }
+                },
+            }
         if op.public:
             spec["security"] = []
         paths.setdefault(path, {})[method.lower()] = spec

@@ -52,6 +52,9 @@ class Operation:
     description: str = ""
     #: Other media types the success answer may have (files, by ``?format=``).
     files: tuple[str, ...] = ()
+    #: The form field of a file the operation takes as ``multipart/form-data`` (the view
+    #: reads it; see consult.api.base.UPLOAD_LIMITS for its size).
+    upload: str | None = None
 
 
 def operation(
@@ -66,6 +69,7 @@ def operation(
     public: bool = False,
     description: str = "",
     files: tuple[str, ...] = (),
+    upload: str | None = None,
 ) -> Callable[[View], View]:
     """Declare an API operation (see the module's docstring).
 
@@ -84,6 +88,7 @@ def operation(
         public=public,
         description=description,
         files=files,
+        upload=upload,
     )
 
     def decorate(view: View) -> View:

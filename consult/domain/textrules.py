@@ -75,6 +75,13 @@ REPLACEMENT: Final = TextRule(Shape.EXACT, 10_000, required=False)
 #: A quote typed by hand into the no-JavaScript form (found in the body as typed).
 QUOTE: Final = TextRule(Shape.EXACT, 10_000, required=False)
 SECTION_BODY: Final = TextRule(Shape.TEXT, 1_000_000, required=False)
+#: A municipality's statement (whether it may be empty depends on the position: the
+#: service says which).
+STATEMENT_BODY: Final = TextRule(Shape.TEXT, 50_000, required=False)
+#: A signatory's function ("Bürgermeisterin", "stellv. Bürgermeister").
+FUNCTION: Final = TextRule(Shape.LINE, 200, required=False)
+#: The administration's receipt number (Eingangsnummer) of a statement on paper.
+RECEIPT_NUMBER: Final = TextRule(Shape.LINE, 64, required=False)
 MARKDOWN: Final = TextRule(Shape.TEXT, 2_000_000)
 
 # Lone surrogates and the two noncharacters every plane ends with (here: the first).

@@ -12,7 +12,7 @@ from consult.models.decisions import (
     RoundPublication,
 )
 from consult.models.feedback import Feedback, FeedbackEdit, FeedbackKind, FeedbackLocation, Reply
-from consult.models.mail import OutboxMessage
+from consult.models.mail import OutboxAttachment, OutboxMessage
 from consult.models.revisions import (
     Placement,
     Revision,
@@ -33,11 +33,27 @@ from consult.models.rounds import (
     WorkingGroupMember,
     WorkingGroupSection,
 )
+from consult.models.statements import (
+    PAPER_CHANNELS,
+    Channel,
+    Statement,
+    StatementAttachment,
+    StatementDraftRemark,
+    StatementExtension,
+    StatementPosition,
+    StatementReminder,
+    StatementStatus,
+    StatementVersion,
+    StatementVersionAttachment,
+    StatementVersionRemark,
+)
 from consult.models.submissions import Submission
 
 __all__ = [
+    "PAPER_CHANNELS",
     "ApiToken",
     "ChangeProvenance",
+    "Channel",
     "Consultation",
     "DecisionKind",
     "ExtensionKind",
@@ -51,6 +67,7 @@ __all__ = [
     "OneTimeToken",
     "Organisation",
     "OrganisationKind",
+    "OutboxAttachment",
     "OutboxMessage",
     "Placement",
     "PublicationKind",
@@ -68,6 +85,16 @@ __all__ = [
     "Section",
     "SectionDiff",
     "SectionVersion",
+    "Statement",
+    "StatementAttachment",
+    "StatementDraftRemark",
+    "StatementExtension",
+    "StatementPosition",
+    "StatementReminder",
+    "StatementStatus",
+    "StatementVersion",
+    "StatementVersionAttachment",
+    "StatementVersionRemark",
     "Submission",
     "User",
     "Visibility",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import expression
 
 from consult.db import Base, UTCDateTime, utcnow
 from consult.models.accounts import User
@@ -53,6 +54,13 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     #: One of Role.
     role: Mapped[str] = mapped_column(String(16))
+    #: Role municipality: a signatory (mayor or deputy) submits, releases and returns the
+    #: municipality's statement; drafting staff (False) prepare it for them.
+    is_signatory: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=expression.true()
+    )
+    #: The signatory's function as a statement names it ("Bürgermeisterin").
+    signatory_function: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     consultation: Mapped[Consultation] = relationship(back_populates="memberships")

@@ -123,6 +123,8 @@ class PublicationKind(enum.StrEnum):
     DECISIONS = "decisions"
     #: The response table (Abwägungstabelle) becomes readable for participants and observers.
     RESPONSES = "responses"
+    #: The municipalities' statements of the round become readable for its members.
+    STATEMENTS = "statements"
 
 
 class RoundPublication(Base):

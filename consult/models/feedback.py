@@ -15,6 +15,9 @@ from consult.models.accounts import Organisation, User
 class FeedbackKind(enum.StrEnum):
     COMMENT = "comment"
     SUGGESTION = "suggestion"
+    #: A section remark of a submitted statement version (models.statements): decided on
+    #: like a comment; superseded by the next version (status "superseded", withdrawn).
+    REMARK = "remark"
 
 
 class Feedback(Base):

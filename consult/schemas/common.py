@@ -95,6 +95,9 @@ SectionKey = text(textrules.SECTION_KEY)
 Markdown = text(textrules.MARKDOWN, too_long=("too_large", 413))
 Password = text(textrules.PASSWORD)
 Email = text(textrules.EMAIL)
+StatementBody = text(textrules.STATEMENT_BODY)
+Function = text(textrules.FUNCTION)
+ReceiptNumber = text(textrules.RECEIPT_NUMBER)
 
 
 #: The JSON schema of word-level diff ops: ``[op, text]`` pairs with op one of equal,

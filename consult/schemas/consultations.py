@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, Field, StrictStr
+from pydantic import BaseModel, Field, StrictBool, StrictStr
 
 from consult.models import Role
 from consult.schemas.common import (
     Description,
+    Function,
     Id,
     Markdown,
     Model,
@@ -38,6 +39,14 @@ class MemberInput(Model):
     #: One of ROLES; an unknown role is 422 ``invalid_role`` (checked by the service).
     role: StrictStr = Field(json_schema_extra=one_of(ROLES))
     working_group_ids: list[Id] | None = None
+    signatory: StrictBool | None = Field(
+        None,
+        description="role municipality: false makes them drafting staff who cannot submit a "
+        "statement themselves (default true: mayor or deputy); null keeps what was set",
+    )
+    signatory_function: Function | None = Field(
+        None, description="the signatory's function, e.g. Bürgermeisterin ('' clears it)"
+    )
 
 
 class SectionInput(Model):
@@ -117,6 +126,10 @@ class Member(BaseModel):
     organisation: str | None
     role: str = Field(json_schema_extra=one_of(ROLES))
     working_group_ids: list[int]
+    signatory: bool | None = Field(
+        None, description="role municipality: signs statements (false: drafting staff)"
+    )
+    signatory_function: str | None = None
 
 
 class MemberList(BaseModel):

@@ -139,7 +139,7 @@ class Publication(BaseModel):
 class ResponseTableRow(BaseModel):
     number: int
     feedback_id: int
-    kind: Literal["comment", "suggestion"]
+    kind: Literal["comment", "suggestion", "remark"]
     section_id: int
     section_key: str
     section_title: str

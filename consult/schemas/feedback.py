@@ -84,7 +84,7 @@ class OriginAnchor(BaseModel):
 
 class Feedback(BaseModel):
     id: int
-    kind: Literal["comment", "suggestion"]
+    kind: Literal["comment", "suggestion", "remark"]
     section_id: int
     round_id: int
     author: Author
@@ -109,6 +109,11 @@ class FeedbackList(BaseModel):
     revision_id: int
     comments: list[Feedback]
     suggestions: list[Feedback]
+    remarks: list[Feedback] = Field(
+        default_factory=list,
+        description="section remarks of municipalities' statements (kind remark), as the "
+        "statements' visibility allows",
+    )
 
 
 class DiffPreview(BaseModel):

@@ -10,6 +10,7 @@ of :mod:`consult.services.permissions`.
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.db import fits_id, is_id
@@ -19,8 +20,10 @@ from consult.models import (
     Feedback,
     FeedbackKind,
     Organisation,
+    PublicationKind,
     Revision,
     Round,
+    RoundPublication,
     User,
     WorkingGroup,
 )
@@ -129,15 +132,42 @@ def get_feedback(
     viewer = permissions.feedback_viewer(session, actor, revision.consultation)
     round_ = session.get(Round, feedback.round_id)
     assert round_ is not None
-    if not permissions.can_see_feedback(
-        viewer,
-        author_id=feedback.author_id,
-        round_id=round_.id,
-        visibility=round_.visibility,
-        round_group_ids=set(round_.working_group_ids),
-    ) or (feedback.withdrawn_at is not None and not sees_withdrawn(viewer, feedback.author_id)):
+    if feedback.kind == FeedbackKind.REMARK.value:
+        seen = permissions.can_see_remark(
+            viewer,
+            author_id=feedback.author_id,
+            organisation_id=feedback.organisation_id,
+            round_id=round_.id,
+            published_round_ids=statement_rounds_published(session, revision.consultation_id),
+        )
+    else:
+        seen = permissions.can_see_feedback(
+            viewer,
+            author_id=feedback.author_id,
+            round_id=round_.id,
+            visibility=round_.visibility,
+            round_group_ids=set(round_.working_group_ids),
+        )
+    if not seen or (
+        feedback.withdrawn_at is not None and not sees_withdrawn(viewer, feedback.author_id)
+    ):
         raise NotFound(_("Diesen Beitrag gibt es nicht."))
     return feedback
+
+
+def statement_rounds_published(session: Session, consultation_id: int) -> set[int]:
+    """The rounds of a consultation whose statements (and so their section remarks) the
+    editors published. Raises nothing."""
+    return set(
+        session.scalars(
+            select(RoundPublication.round_id)
+            .join(Round, Round.id == RoundPublication.round_id)
+            .where(
+                Round.consultation_id == consultation_id,
+                RoundPublication.kind == PublicationKind.STATEMENTS.value,
+            )
+        )
+    )
 
 
 def get_organisation(session: Session, organisation_id: int, *, actor: object) -> Organisation:

@@ -151,9 +151,14 @@ def set_member(
     actor: object,
     role: str,
     working_group_ids: Sequence[int] | None = None,
+    signatory: bool | None = None,
+    signatory_function: str | None = None,
 ) -> Membership:
-    """Give a user a role in the consultation (or change it). Raises NotPermitted,
-    NotFound, Invalid, Conflict (an editor removing the last editor)."""
+    """Give a user a role in the consultation (or change it). A municipality member is a
+    signatory (mayor or deputy, with ``signatory_function``) unless ``signatory`` is
+    False: drafting staff, who prepare statements for a signatory's release. None keeps
+    what was set (a new member: a signatory). Raises NotPermitted, NotFound, Invalid,
+    Conflict (an editor removing the last editor)."""
     consultation = access.get_consultation(session, consultation_id, actor=actor)
     permissions.require(
         permissions.can_manage_members(session, actor, consultation),
@@ -180,6 +185,11 @@ def set_member(
     demoted = membership is not None and membership.role == Role.EDITOR.value
     if demoted and new_role is not Role.EDITOR:
         _ensure_other_editor(session, consultation.id, user.id)
+    function = (
+        checked(signatory_function, textrules.FUNCTION, "signatory_function", _("Die Funktion"))
+        if signatory_function is not None
+        else None
+    )
     if working_group_ids is not None:
         # Checked (and written) before the role, so a bad id changes nothing.
         working_groups.set_user_groups(session, consultation, user, working_group_ids)
@@ -190,6 +200,12 @@ def set_member(
         session.add(membership)
     else:
         membership.role = new_role.value
+    if signatory is not None:
+        membership.is_signatory = signatory
+    elif membership.is_signatory is None:
+        membership.is_signatory = True
+    if function is not None:
+        membership.signatory_function = function or None
     session.flush()
     return membership
 

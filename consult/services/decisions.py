@@ -353,12 +353,17 @@ def published_round_ids(session: Session, consultation_id: int, kind: Publicatio
 
 
 def publish_decisions(
-    session: Session, round_id: int, *, actor: object, now: datetime | None = None
+    session: Session,
+    round_id: int,
+    *,
+    actor: object,
+    now: datetime | None = None,
+    notify: bool = True,
 ) -> Round:
     """Make the round's decisions and responses visible to the authors and e-mail each
-    author once, listing the decisions on their items (in their language). Publishing
-    again changes nothing (Conflict ``already_published``). Raises NotFound,
-    NotPermitted, Conflict."""
+    author once, listing the decisions on their items (in their language; ``notify``
+    False: no e-mails, for the demo). Publishing again changes nothing (Conflict
+    ``already_published``). Raises NotFound, NotPermitted, Conflict."""
     round_ = access.get_round(session, round_id, actor=actor)
     consultation = session.get(Consultation, round_.consultation_id)
     assert consultation is not None
@@ -392,7 +397,7 @@ def publish_decisions(
     authors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(list(by_author))))}
     for author_id, items in by_author.items():
         author = authors[author_id]
-        if author.is_active:
+        if notify and author.is_active:
             mail.queue_template(session, author, "decisions_published", round=round_, items=items)
     feedback_versions.bump(session, consultation.id)
     return round_

@@ -278,7 +278,7 @@ def edit(
     user = permissions.require_user(actor)
     feedback = access.get_feedback(session, feedback_id, actor=actor)
     permissions.require(
-        feedback.author_id == user.id,
+        permissions.can_edit_feedback(user, feedback),
         _("Nur die Verfasserin oder der Verfasser kann einen Beitrag bearbeiten."),
     )
     _require_open_round(session, feedback, now)
@@ -322,7 +322,7 @@ def withdraw(
     user = permissions.require_user(actor)
     feedback = access.get_feedback(session, feedback_id, actor=actor)
     permissions.require(
-        feedback.author_id == user.id,
+        permissions.can_edit_feedback(user, feedback),
         _("Nur die Verfasserin oder der Verfasser kann einen Beitrag zurückziehen."),
     )
     if feedback.withdrawn_at is not None:

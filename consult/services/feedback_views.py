@@ -18,6 +18,7 @@ from consult.cache import LRUCache
 from consult.models import (
     Consultation,
     Feedback,
+    FeedbackKind,
     Organisation,
     Placement,
     Reply,
@@ -26,6 +27,7 @@ from consult.models import (
     User,
 )
 from consult.services import access, feedback_versions, permissions, revisions
+from consult.services.access import statement_rounds_published
 from consult.services.feedback_locations import Location, locate
 
 
@@ -260,15 +262,33 @@ def visible_rows(
             .options(selectinload(Round.groups))
         )
     }
+    remark = FeedbackKind.REMARK.value
+    # Statements' section remarks follow the statements' visibility, not the round's:
+    # which rounds published their statements is asked only when there are any.
+    published: set[int] = (
+        statement_rounds_published(session, consultation.id)
+        if not viewer.is_editor and any(f.kind == remark for f in items)
+        else set()
+    )
     visible = [
         f
         for f in items
-        if permissions.can_see_feedback(
-            viewer,
-            author_id=f.author_id,
-            round_id=f.round_id,
-            visibility=round_rules[f.round_id][0],
-            round_group_ids=round_rules[f.round_id][1],
+        if (
+            permissions.can_see_remark(
+                viewer,
+                author_id=f.author_id,
+                organisation_id=f.organisation_id,
+                round_id=f.round_id,
+                published_round_ids=published,
+            )
+            if f.kind == remark
+            else permissions.can_see_feedback(
+                viewer,
+                author_id=f.author_id,
+                round_id=f.round_id,
+                visibility=round_rules[f.round_id][0],
+                round_group_ids=round_rules[f.round_id][1],
+            )
         )
         and (f.withdrawn_at is None or access.sees_withdrawn(viewer, f.author_id))
     ]

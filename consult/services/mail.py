@@ -13,11 +13,12 @@ import secrets
 import smtplib
 import sys
 import threading
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from flask import Flask, current_app, g, has_request_context, render_template
 from flask_babel import force_locale
@@ -28,7 +29,7 @@ from consult.config import Settings
 from consult.db import Database, utcnow
 from consult.db import database as db_for
 from consult.extensions import LOCALES
-from consult.models import OutboxMessage, User
+from consult.models import OutboxAttachment, OutboxMessage, User
 
 log = logging.getLogger(__name__)
 
@@ -45,36 +46,83 @@ def settings() -> Settings:
     return configured
 
 
-def queue(session: Session, to: str, subject: str, body: str) -> OutboxMessage:
-    """Put one message into the outbox (delivered after the request commits). Raises nothing."""
+class Attachment(NamedTuple):
+    """A file sent with a message."""
+
+    filename: str
+    mime_type: str
+    content: bytes
+
+
+def queue(
+    session: Session,
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    attachments: Sequence[Attachment] = (),
+) -> OutboxMessage:
+    """Put one message into the outbox (delivered after the request commits), with its
+    ``attachments`` (kept with it until sent). Raises nothing."""
     message = OutboxMessage(to_address=to, subject=subject[:300], body_text=body)
     session.add(message)
     session.flush()
+    for attachment in attachments:
+        session.add(
+            OutboxAttachment(
+                message_id=message.id,
+                filename=attachment.filename,
+                mime_type=attachment.mime_type,
+                content=attachment.content,
+            )
+        )
+    if attachments:
+        session.flush()
     if has_request_context():
         g.mail_queued = True
     return message
 
 
-def queue_template(session: Session, user: User, name: str, **context: Any) -> OutboxMessage:
+def queue_template(
+    session: Session,
+    user: User,
+    name: str,
+    *,
+    attachments: Sequence[Attachment] = (),
+    **context: Any,
+) -> OutboxMessage:
     """Render ``templates/mail/<name>.txt`` (first line = subject) for ``user`` and
-    queue it to them: in the language they chose, not the sender's.
+    queue it to them (with ``attachments``): in the language they chose, not the sender's.
     Raises jinja2's TemplateNotFound for an unknown ``name`` (a programming error)."""
     context.setdefault("base_url", settings().base_url)
     language = user.locale if user.locale in LOCALES else "de"
     with force_locale(LOCALES[language]):
         text = render_template(f"mail/{name}.txt", user=user, **context)
     subject, _, body = text.strip("\n").partition("\n")
-    return queue(session, user.email, subject.strip(), body.strip("\n") + "\n")
+    return queue(
+        session, user.email, subject.strip(), body.strip("\n") + "\n", attachments=attachments
+    )
 
 
-def build_message(row: OutboxMessage, sender: str) -> EmailMessage:
-    """The e-mail of an outbox row, sent from ``sender``. Raises nothing."""
+def build_message(
+    row: OutboxMessage, sender: str, attachments: Sequence[OutboxAttachment] = ()
+) -> EmailMessage:
+    """The e-mail of an outbox row, sent from ``sender``, with its attachments.
+    Raises nothing."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = row.to_address
     message["Subject"] = row.subject
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
     message.set_content(row.body_text, charset=CHARSET)
+    for attachment in attachments:
+        maintype, _slash, subtype = attachment.mime_type.partition("/")
+        message.add_attachment(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
+        )
     return message
 
 
@@ -242,7 +290,12 @@ def _deliver_one(
         row = session.get(OutboxMessage, message_id)
         if row is None or row.claim_token != token:
             return None
-        message = build_message(row, cfg.mail_from)
+        files = session.scalars(
+            select(OutboxAttachment)
+            .where(OutboxAttachment.message_id == row.id)
+            .order_by(OutboxAttachment.id)
+        ).all()
+        message = build_message(row, cfg.mail_from, files)
         attempts, address = row.attempts, row.to_address
     error: str | None = None
     try:

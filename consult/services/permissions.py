@@ -228,6 +228,10 @@ class FeedbackViewer:
     group_ids: set[int] = field(default_factory=set)
     #: Working groups of every member of a group in this consultation, by user id.
     groups_by_user: dict[int, set[int]] = field(default_factory=dict)
+    #: The municipality (organisation id) the user acts for as a municipality member.
+    municipality_id: int | None = None
+    #: A member of the consultation (or an admin).
+    is_member: bool = False
 
 
 def _invitations(session: Session, user: Any, consultation_id: int) -> dict[int, int]:
@@ -319,6 +323,8 @@ def feedback_viewer(session: Session, user: Any, consultation: Consultation) -> 
         user_id=user.id,
         is_editor=can_edit_consultation(session, user, consultation),
         invited_round_ids=invited_round_ids(session, user, consultation.id),
+        municipality_id=municipality_of(session, user, consultation.id),
+        is_member=is_admin(user) or role_in(session, user, consultation) is not None,
     )
     rows = session.execute(
         select(WorkingGroupMember.user_id, WorkingGroupMember.working_group_id)
@@ -396,5 +402,120 @@ def can_decide_feedback(session: Session, user: Any, consultation: Consultation)
 def can_edit_feedback(user: Any, feedback: Any) -> bool:
     """Edit, withdraw or restore a comment or suggestion: its author only, not the colleagues who
     see it, the editors or the admins (whether the round and the item are still open is
-    checked by the services: 409)."""
-    return isinstance(user, User) and user.is_active and feedback.author_id == user.id
+    checked by the services: 409). A statement's section remark not at all: it changes
+    with a new version of the statement."""
+    return (
+        isinstance(user, User)
+        and user.is_active
+        and feedback.author_id == user.id
+        # A statement's remark changes only with a new version of the statement.
+        and getattr(feedback, "kind", None) != "remark"
+    )
+
+
+# --- statements of the municipalities --------------------------------------------------
+
+
+def municipality_of(session: Session, user: Any, consultation_id: int) -> int | None:
+    """The municipality (organisation id) the user acts for in the consultation: a member
+    with role municipality whose organisation is a municipality; else None."""
+    if role_in(session, user, consultation_id) is not Role.MUNICIPALITY:
+        return None
+    organisation = user.organisation
+    if organisation is None or organisation.kind != "municipality" or not organisation.is_active:
+        return None
+    found: int = organisation.id
+    return found
+
+
+def _signatory(session: Session, user: Any, consultation_id: int) -> tuple[bool, str | None]:
+    """(is a signatory, function) of a municipality member (looked up once per transaction)."""
+    decided = _decided(session)
+    key = ("signatory", user.id, consultation_id)
+    if key not in decided:
+        row = session.execute(
+            select(Membership.is_signatory, Membership.signatory_function).where(
+                Membership.consultation_id == consultation_id, Membership.user_id == user.id
+            )
+        ).one_or_none()
+        decided[key] = (bool(row[0]), row[1]) if row is not None else (False, None)
+    found: tuple[bool, str | None] = decided[key]
+    return found
+
+
+def is_signatory(session: Session, user: Any, consultation_id: int) -> bool:
+    """Whether the user signs for their municipality (mayor or deputy), not drafting staff."""
+    if municipality_of(session, user, consultation_id) is None:
+        return False
+    return _signatory(session, user, consultation_id)[0]
+
+
+def signatory_function(session: Session, user: Any, consultation_id: int) -> str:
+    """The signatory's function as their membership names it ("" when none is set)."""
+    if municipality_of(session, user, consultation_id) is None:
+        return ""
+    return _signatory(session, user, consultation_id)[1] or ""
+
+
+def acts_for(session: Session, user: Any, round_: Any, organisation_id: int) -> bool:
+    """A member of this municipality, in a round that asks the municipalities."""
+    return (
+        bool(round_.includes_municipalities)
+        and municipality_of(session, user, round_.consultation_id) == organisation_id
+    )
+
+
+def can_draft_statement(session: Session, user: Any, round_: Any, organisation_id: int) -> bool:
+    """Save a draft of the municipality's statement: its staff and its signatories."""
+    return acts_for(session, user, round_, organisation_id)
+
+
+def can_submit_statement(session: Session, user: Any, round_: Any, organisation_id: int) -> bool:
+    """Submit, release or return the municipality's statement: its signatories only."""
+    return acts_for(session, user, round_, organisation_id) and is_signatory(
+        session, user, round_.consultation_id
+    )
+
+
+def can_record_statement(session: Session, user: Any, round_: Any) -> bool:
+    """Record a statement that came on paper, extend a municipality's deadline, remind,
+    publish: the consultation's editors."""
+    return is_admin(user) or role_in(session, user, round_.consultation_id) is Role.EDITOR
+
+
+def can_read_statement(
+    session: Session, user: Any, round_: Any, organisation_id: int, *, published: bool
+) -> bool:
+    """A municipality's submitted statement: the editors, the municipality's own members,
+    and, once the editors published the round's statements, every member of the
+    consultation."""
+    if can_record_statement(session, user, round_) or acts_for(
+        session, user, round_, organisation_id
+    ):
+        return True
+    return published and role_in(session, user, round_.consultation_id) is not None
+
+
+def can_read_statement_draft(
+    session: Session, user: Any, round_: Any, organisation_id: int
+) -> bool:
+    """A statement's draft (not yet an official statement): the municipality's members."""
+    return acts_for(session, user, round_, organisation_id)
+
+
+def can_see_remark(
+    viewer: FeedbackViewer,
+    *,
+    author_id: int,
+    organisation_id: int | None,
+    round_id: int,
+    published_round_ids: Collection[int],
+) -> bool:
+    """A section remark of a statement (feedback of kind remark): editors, its author, the
+    members of its municipality, and everyone who may see the round once its statements
+    are published."""
+    if viewer.is_editor or (viewer.user_id is not None and viewer.user_id == author_id):
+        return True
+    if organisation_id is not None and viewer.municipality_id == organisation_id:
+        return True
+    return round_id in published_round_ids and viewer.is_member

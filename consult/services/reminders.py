@@ -1,5 +1,7 @@
 """Deadline reminders: one e-mail per invited person, 48 hours before a round closes
-(again after an extension). Run by ``flask --app consult rounds remind`` from cron."""
+(again after an extension); and to the members of each municipality that has not
+submitted its statement, once per municipality and deadline
+(services.statement_reminders). Run by ``flask --app consult rounds remind`` from cron."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from consult.db import utcnow
 from consult.models import Round, RoundReminder
-from consult.services import mail
+from consult.services import mail, statement_reminders
 from consult.services.locks import lock
 from consult.services.rounds import invited_users
 
@@ -20,7 +22,9 @@ REMINDER_BEFORE = timedelta(hours=48)
 
 def queue_reminders(session: Session, *, now: datetime | None = None) -> int:
     """Queue one deadline reminder per invited person for every open round that closes
-    within REMINDER_BEFORE (again after an extension). Returns the number queued. Raises nothing."""
+    within REMINDER_BEFORE (again after an extension), and the statement reminders that
+    are due (once per municipality and deadline). Returns the number of e-mails queued.
+    Raises nothing."""
     now = now or utcnow()
     due = [
         r
@@ -57,4 +61,4 @@ def queue_reminders(session: Session, *, now: datetime | None = None) -> int:
                 previous.closes_at, previous.sent_at = round_.closes_at, now
             queued += 1
     session.flush()
-    return queued
+    return queued + statement_reminders.queue_due_reminders(session, now=now)

@@ -53,7 +53,10 @@ def cells(table: ResponseTable, row: ResponseRow) -> list[str]:
     """One row's cells, as text, in the order of :func:`headers`."""
     labels = decision_labels()
     section = f"{row.section_key} {row.section_title}".strip()
-    kind = _("Änderungsvorschlag") if row.kind == "suggestion" else _("Kommentar")
+    kind = {
+        "suggestion": _("Änderungsvorschlag"),
+        "remark": _("Anmerkung aus Stellungnahme"),
+    }.get(row.kind, _("Kommentar"))
     text = row.text
     if row.replacement is not None:
         proposal = _("Vorgeschlagen: „%(text)s“", text=row.replacement)
@@ -155,3 +158,20 @@ def _add_row(grid: object, values: Sequence[str]) -> None:
     row = grid.add_row()  # type: ignore[attr-defined]
     for cell, text in zip(row.cells, values, strict=True):
         cell.text = text
+
+
+#: The file formats of the table: media type and how it is made.
+MEDIA_TYPES: Final = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def export(table: ResponseTable, file_format: str) -> tuple[bytes, str, str]:
+    """The table as a file of ``file_format`` (a key of :data:`MEDIA_TYPES`): its bytes,
+    media type and file name. Raises KeyError for another format (callers offer only
+    these)."""
+    render = {"csv": to_csv, "xlsx": to_xlsx, "docx": to_docx}[file_format]
+    name = f"abwaegungstabelle-runde-{table.round.id}.{file_format}"
+    return render(table), MEDIA_TYPES[file_format], name

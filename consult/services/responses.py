@@ -91,12 +91,20 @@ def response_table(
     with_text: bool = True,
 ) -> ResponseTable:
     """The round's response table. Raises NotFound (an unknown round, or one the actor may
-    not see), NotPermitted (not published yet for a participant or observer)."""
+    not see), NotPermitted (not published yet for a participant or observer; published,
+    but the actor is neither invited to the round nor an observer)."""
     round_ = access.get_round_for_responses(session, round_id, actor=actor)
-    permissions.require(
-        can_read(session, actor, round_),
-        _("Die Abwägungstabelle dieser Runde ist noch nicht veröffentlicht."),
-    )
+    if not can_read(session, actor, round_):
+        published = decisions.publication(session, round_.id, PublicationKind.RESPONSES)
+        permissions.require(
+            False,
+            _("Die Abwägungstabelle dieser Runde ist noch nicht veröffentlicht.")
+            if published is None
+            else _(
+                "Die Abwägungstabelle dieser Runde lesen die Eingeladenen der Runde, die "
+                "Beobachtenden des Verfahrens und die Redaktion."
+            ),
+        )
     consultation = session.get(Consultation, round_.consultation_id)
     assert consultation is not None
     sections = {

@@ -1,12 +1,13 @@
 """Destructive actions are confirmed first, and undone where that is cheap.
 
 A form whose action cannot simply be taken back (closing a round, deleting a draft's
-section, discarding a draft, withdrawing one's feedback, removing a member) names its
-consequence in ``data-confirm*`` attributes (:func:`confirm_attrs`): static/js/confirm.js
-asks in a dialog and, on "Ja, …", sends the form with ``confirmed=1``. A form that
-arrives without it (no JavaScript) is answered with a page that asks the same
-(:func:`ask`), whose "Ja, …" sends it again with ``confirmed=1``. Nothing is written
-before that. The questions are written here once, for both.
+section, discarding a draft, withdrawing one's feedback, removing a member, publishing a
+round's decisions or response table) names its consequence in ``data-confirm*``
+attributes (:func:`confirm_attrs`): static/js/confirm.js asks in a dialog and, on
+"Ja, …", sends the form with ``confirmed=1``. A form that arrives without it (no
+JavaScript) is answered with a page that asks the same (:func:`ask`), whose "Ja, …"
+sends it again with ``confirmed=1``. Nothing is written before that. The questions are
+written here once, for both.
 
 Undo: after a withdrawal (its author restores it while the round is open) and after a
 removal (the person is added again with the same role; their working groups were never
@@ -22,6 +23,7 @@ from typing import Any
 
 from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 
 from consult import dates
@@ -106,9 +108,58 @@ def remove_member(name: str) -> Question:
     )
 
 
+def publish_decisions(round_: Round, decided: int, total: int, authors: int) -> Question:
+    """Publishing a round's decisions: who learns what, what is still undecided."""
+    open_items = total - decided
+    consequence = ngettext(
+        "Wer in dieser Runde Beiträge geschrieben hat, sieht dann die Entscheidungen und "
+        "Begründungen zu den eigenen Beiträgen; %(num)s Person bekommt dazu eine E-Mail.",
+        "Wer in dieser Runde Beiträge geschrieben hat, sieht dann die Entscheidungen und "
+        "Begründungen zu den eigenen Beiträgen; %(num)s Personen bekommen dazu je eine "
+        "E-Mail.",
+        authors,
+    )
+    if open_items:
+        consequence += " " + ngettext(
+            "Über %(num)s Beitrag ist noch nicht entschieden: Entscheidungen, die Sie danach "
+            "treffen oder ändern, sehen die Verfassenden sofort, aber ohne weitere E-Mail.",
+            "Über %(num)s Beiträge ist noch nicht entschieden: Entscheidungen, die Sie danach "
+            "treffen oder ändern, sehen die Verfassenden sofort, aber ohne weitere E-Mail.",
+            open_items,
+        )
+    else:
+        consequence += " " + _(
+            "Entscheidungen, die Sie danach ändern, sehen die Verfassenden sofort, aber "
+            "ohne weitere E-Mail."
+        )
+    consequence += " " + _("Die Veröffentlichung lässt sich nicht zurücknehmen.")
+    return Question(
+        _("Abwägung der Runde „%(t)s“ veröffentlichen?", t=round_.title),
+        consequence,
+        _("Ja, Abwägung veröffentlichen"),
+    )
+
+
+def publish_responses(round_: Round) -> Question:
+    """Publishing a round's response table to its invited and the observers."""
+    return Question(
+        _("Abwägungstabelle der Runde „%(t)s“ veröffentlichen?", t=round_.title),
+        _(
+            "Alle Eingeladenen der Runde und die Beobachtenden des Verfahrens (etwa die "
+            "Fraktionen) können die Tabelle dann lesen und herunterladen: jeden Beitrag mit "
+            "Organisation, Namen der Verfassenden, Entscheidung und Begründung, auch "
+            "Entscheidungen, die Sie später treffen. Die Veröffentlichung lässt sich nicht "
+            "zurücknehmen."
+        ),
+        _("Ja, Tabelle veröffentlichen"),
+    )
+
+
 #: The questions by name, for templates: ``confirm_attrs("withdraw", "comment")``.
 QUESTIONS: dict[str, Callable[..., Question]] = {
     "close_round": close_round,
+    "publish_decisions": publish_decisions,
+    "publish_responses": publish_responses,
     "delete_section": delete_section,
     "discard_draft": discard_draft,
     "withdraw": withdraw,

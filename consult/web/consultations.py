@@ -12,7 +12,15 @@ from flask_login import current_user
 from consult.db import get_session, parse_number
 from consult.errors import Invalid, ServiceError
 from consult.models import Role
-from consult.services import access, diffs, drafts, imports, permissions, section_input
+from consult.services import (
+    access,
+    diffs,
+    drafts,
+    imports,
+    merge_preview,
+    permissions,
+    section_input,
+)
 from consult.services import consultations as service
 from consult.services import revisions as revision_service
 from consult.web import confirm
@@ -64,6 +72,7 @@ def show(consultation_id: int) -> ResponseReturnValue:
         draft=revision_service.current_draft(db, consultation.id),
         role=permissions.role_in(db, current_user, consultation),
         role_labels=ROLE_LABELS,
+        merge_pending=merge_preview.pending(db, consultation, actor=current_user),
     )
 
 

@@ -13,8 +13,10 @@ from consult.domain.outline import group_blocks
 from consult.domain.textdiff import DELETE, EQUAL, INSERT, Op
 from consult.idempotency import once_field
 from consult.sanitize import render_plain_text
+from consult.services.change_causes import SectionCauses
 from consult.web.change_labels import ChangeLabels, change_labels
 from consult.web.forms import KIND_LABELS
+from consult.web.why import op_notes
 
 
 def weekday_moment(value: datetime | None) -> str:
@@ -27,24 +29,35 @@ def weekday_day(value: datetime | None) -> str:
     return dates.day(value, weekday=True)
 
 
-def ops_html(ops: Iterable[Op], side: str = "both", labels: ChangeLabels | None = None) -> Markup:
+def ops_html(
+    ops: Iterable[Op],
+    side: str = "both",
+    labels: ChangeLabels | None = None,
+    why: SectionCauses | None = None,
+) -> Markup:
     """Diff ops as HTML: each text escaped first, then wrapped in <del>/<ins> (TEXT.md 4),
     each with hidden words for screen readers (``labels``; default: the interface
     language's, consult.web.change_labels).
 
     ``side="old"`` shows what was there (equal + deleted), ``"new"`` what is there now.
+    ``why``: the causes of the changes, which each change then names and links to
+    (consult.web.why).
     """
     if labels is None:
         labels = change_labels()
+    ops = list(ops)
+    notes = op_notes(ops, why, side) if why is not None else {}
     parts: list[str] = []
-    for kind, text in ops:
+    for index, (kind, text) in enumerate(ops):
         escaped = str(escape(text))
+        attrs, after = notes.get(index, ("", ""))
         if kind == EQUAL:
             parts.append(escaped)
         elif kind == DELETE and side in ("both", "old"):
-            parts.append(labels.delete(escaped))
+            parts.append(labels.delete(escaped, attrs))
         elif kind == INSERT and side in ("both", "new"):
-            parts.append(labels.ins(escaped))
+            parts.append(labels.ins(escaped, attrs))
+        parts.append(after)
     return Markup("".join(parts))  # noqa: S704 - every piece was escaped above
 
 

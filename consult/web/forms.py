@@ -236,6 +236,39 @@ class NoteForm(FlaskForm):
     note = TextAreaField(_l("Notiz zur Fassung"), validators=[Optional(), Rule(textrules.NOTE)])
 
 
+class MergeForm(FlaskForm):
+    """The merge page (consult.web.merge): the note of the new revision, and a text area
+    for each section the editor opened (``body-<section id>``, see :meth:`with_sections`)."""
+
+    note = TextAreaField(
+        _l("Anmerkung zur Fassung"),
+        validators=[Optional(), Rule(textrules.NOTE)],
+        description=_l(
+            "Erforderlich, um die neue Fassung anzulegen: was sie ändert, z. B. "
+            "„Einarbeitung der 1. Beteiligungsrunde“."
+        ),
+        render_kw={"rows": 3},
+    )
+
+    @classmethod
+    def with_sections(cls, section_ids: Iterable[int]) -> type[MergeForm]:
+        """The form with a text area for each of these sections."""
+        fields = {
+            section_field(sid): TextAreaField(
+                _l("Neuer Text"),
+                validators=[Optional(), Rule(textrules.SECTION_BODY)],
+                render_kw={"rows": 12},
+            )
+            for sid in section_ids
+        }
+        return type("SectionsMergeForm", (cls,), fields)
+
+
+def section_field(section_id: int) -> str:
+    """The name of a section's text area on the merge page."""
+    return f"body-{section_id}"
+
+
 class WorkingGroupForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Rule(textrules.NAME)])
     description = TextAreaField(

@@ -7,7 +7,8 @@ Here that part is kept per process (bounded, least recently used out first) unde
 of everything it shows:
 
 - the consultation's feedback version (services.feedback_versions): rows, names,
-  statuses; it moves with every write that changes them, in every worker's view;
+  statuses, decisions and their publication; it moves with every write that changes
+  them, in every worker's view;
 - the revision and, for a draft, its outline (a published revision never changes);
 - the ids of the feedback this reader may see and of what the filters let through:
   visibility is decided per request (services.feedback_views.visible_rows), so a reader
@@ -33,12 +34,13 @@ from functools import partial
 
 from flask import Response
 from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from consult.cache import LRUCache
-from consult.models import Placement, Revision
-from consult.services import feedback_views
+from consult.models import Placement, PublicationKind, Revision
+from consult.services import decisions, feedback_views
 from consult.services import revisions as revision_service
 from consult.services.permissions import FeedbackViewer
 from consult.web.reading import Filters, build_sections
@@ -168,6 +170,17 @@ def feedback_part(
             return reader(cached)
     if placements is None:
         placements = revision_service.outline(session, revision).placements
+    # The decisions this reader may see (editors: all; others: published rounds'). Every
+    # decision, its withdrawal and a publication move the feedback version: in the key.
+    threads.reviews = decisions.visible_reviews(
+        session, revision.consultation_id, actor=current_user
+    )
+    if viewer.is_editor:
+        threads.published_round_ids = frozenset(
+            decisions.published_round_ids(
+                session, revision.consultation_id, PublicationKind.DECISIONS
+            )
+        )
     views = feedback_views.located_views(session, visible.rows, placements)
     models, gone = build_sections(placements, views, filters, viewer.user_id, viewer.groups_by_user)
     document = sections.sections(models, threads.join_for_page)

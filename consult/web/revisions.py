@@ -16,10 +16,12 @@ from consult.errors import Conflict, ServiceError
 from consult.models import Placement, Revision
 from consult.services import (
     access,
+    change_causes,
     diffs,
     draft_sections,
     drafts,
     feedback_views,
+    merge_preview,
     permissions,
     working_groups,
 )
@@ -73,6 +75,7 @@ def read(revision_id: int) -> ResponseReturnValue:
         thread,
     )
     others = service.list_revisions(db, revision.consultation, actor=current_user)
+    is_latest = all(r.number <= revision.number for r in others)
     html = render_template(
         "revisions/read.html",
         revision=revision,
@@ -90,6 +93,11 @@ def read(revision_id: int) -> ResponseReturnValue:
         now=now,
         groups=working_groups.list_working_groups(db, revision.consultation_id, actor=current_user),
         organisations=part.organisations,
+        merge_pending=(
+            merge_preview.pending(db, revision.consultation, actor=current_user)
+            if viewer.is_editor and is_latest
+            else 0
+        ),
     )
     return reading_page.page_response(html, part)
 
@@ -293,6 +301,7 @@ def diff(revision_id: int) -> ResponseReturnValue:
         db, revision_id, request.args.get("against"), actor=current_user
     )
     only_changes = request.args.get("only") == "changes"
+    why = change_causes.for_comparison(db, comparison, actor=current_user)
     sections = [s for s in comparison.sections if s.is_change or not only_changes]
     change_index = {s.section_id: n for n, s in enumerate(x for x in sections if x.is_change)}
     return render_form(
@@ -300,6 +309,10 @@ def diff(revision_id: int) -> ResponseReturnValue:
         comparison=comparison,
         sections=sections,
         change_index=change_index,
+        why=why,
+        can_decide=permissions.can_decide_feedback(
+            db, current_user, comparison.revision.consultation
+        ),
         inline_url=url_for(
             "revisions.diff",
             revision_id=revision_id,

@@ -17,7 +17,7 @@ from consult import dates
 from consult.db import get_session, utcnow
 from consult.errors import ServiceError
 from consult.models import Feedback, RevisionStatus, Round, WorkingGroup
-from consult.services import access, permissions
+from consult.services import access, outcomes, permissions
 from consult.services import consultations as consultation_service
 from consult.services import revisions as revision_service
 from consult.services import rounds as service
@@ -30,6 +30,7 @@ from consult.web.forms import (
     WorkingGroupForm,
     options,
 )
+from consult.web.responses import round_outcome
 from consult.web.util import form_error, render_form
 
 bp = Blueprint("rounds", __name__)
@@ -185,6 +186,7 @@ def rounds(consultation_id: int) -> ResponseReturnValue:
         status,
         consultation=consultation,
         rounds=items,
+        tables=outcomes.readable_tables(db, consultation.id, actor=current_user),
         form=form,
         can_manage=can_manage,
         now=utcnow(),
@@ -266,6 +268,7 @@ def show(round_id: int) -> ResponseReturnValue:
         reopen_form=ReopenRoundForm(formdata=None),
         invited=len(service.invited_users(db, round_)) if can_manage else None,
         **_audience(round_, groups, can_manage=can_manage),
+        **round_outcome(db, round_),
     )
 
 
@@ -321,6 +324,7 @@ def _round_page_again(
         reopen_form=reopen_form or ReopenRoundForm(formdata=None),
         invited=None,
         **_audience(round_, groups, can_manage=True),
+        **round_outcome(get_session(), round_),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from flask import url_for
@@ -22,10 +22,12 @@ from consult import dates
 from consult.cache import LRUCache
 from consult.domain.textdiff import word_diff
 from consult.idempotency import once_field
+from consult.models import FeedbackReview
 from consult.sanitize import render_plain_text
 from consult.services.feedback_views import AnyFeedback, FeedbackView
 from consult.web import confirm
 from consult.web.change_labels import ChangeLabels, change_labels
+from consult.web.decision_forms import DECISION_LABELS
 from consult.web.filters import ops_html
 
 QUOTE_LIMIT = 280
@@ -92,10 +94,23 @@ class ThreadRenderer:
             "edit": url_for("feedback.edit", feedback_id=placeholder),
             "withdraw": url_for("feedback.withdraw", feedback_id=placeholder),
             "restore": url_for("feedback.restore", feedback_id=placeholder),
+            # The decision page, which leads back to the thread.
+            "decide": url_for(
+                "decisions.decide",
+                feedback_id=placeholder,
+                back=url_for("revisions.read", revision_id=revision_id) + f"#fb-{placeholder}",
+            ),
         }
         self.urls = {k: v.replace(str(placeholder), "{id}") for k, v in self.urls.items()}
         #: Hidden words at the edges of a suggestion's insertions and deletions.
         self.change_labels = change_labels()
+        #: The decisions the threads show, by feedback id: those the reader may see
+        #: (services.decisions.visible_reviews), set by consult.web.reading_page before
+        #: it renders threads.
+        self.reviews: Mapping[int, FeedbackReview] = {}
+        #: The rounds whose decisions are published (an editor sees the others' marked
+        #: as not yet published).
+        self.published_round_ids: frozenset[int] = frozenset()
         #: What the threads and their buttons depend on besides the threads themselves
         #: and who wrote them (the URLs stand for the script root): in cached pages' keys.
         self.context = (
@@ -128,6 +143,11 @@ class ThreadRenderer:
             "withdraw": _("zurückziehen"),
             "restore": _("wiederherstellen"),
             "closed": _("Die Runde ist beendet: Antworten sind hier nicht mehr möglich."),
+            "decision": _("Abwägung:"),
+            "response": _("Stellungnahme der Verwaltung:"),
+            "accepted_as": _("Übernommen als:"),
+            "internal": _("noch nicht veröffentlicht"),
+            "decide": _("Entscheiden"),
         }
         #: The question before a withdrawal (static/js/confirm.js), per kind.
         self.withdraw_question = {
@@ -143,6 +163,7 @@ class ThreadRenderer:
         }
         self.t = {key: str(escape(value)) for key, value in self.t.items()}
         self.statuses = {key: str(escape(value)) for key, value in self.statuses.items()}
+        self.decisions = {key: str(escape(value)) for key, value in DECISION_LABELS.items()}
 
     def date(self, value: datetime) -> str:
         """As everywhere (consult.dates): "24.12.2026, 07:20 Uhr"."""
@@ -188,12 +209,48 @@ class ThreadRenderer:
             ),
             view.section_missing,
             (where.state, where.start) if where is not None else None,
+            self._decision_key(f),
         )
         html = _CONTENT_CACHE.get(key)
         if html is None:
             html = self._content(view)
             _CONTENT_CACHE.put(key, html)
         return html
+
+    def _decision_key(self, f: AnyFeedback) -> tuple[object, ...] | None:
+        """What the thread shows of its decision (part of the cached content's key)."""
+        review = self.reviews.get(f.id)
+        if review is None or review.decision is None:
+            return None
+        return (review.decision, review.response, review.replacement, self._internal(f))
+
+    def _internal(self, f: AnyFeedback) -> bool:
+        """Whether the thread says its decision is not published yet (to editors)."""
+        return self.can_moderate and f.round_id not in self.published_round_ids
+
+    def _decision(self, f: AnyFeedback) -> str:
+        """The decision on the thread and the response, if the reader may see them."""
+        review = self.reviews.get(f.id)
+        if review is None or review.decision is None:
+            return ""
+        t = self.t
+        label = self.decisions.get(review.decision, str(escape(review.decision)))
+        out = [
+            f'<div class="thread-decision"><p class="thread-decision-head">{t["decision"]} '
+            f'<span class="badge decision-badge">{label}</span>'
+        ]
+        if self._internal(f):
+            out.append(f' <span class="meta">({t["internal"]})</span>')
+        out.append("</p>")
+        if review.replacement is not None:
+            out.append(f"<p>{t['accepted_as']} „{escape(_truncate(review.replacement))}“</p>")
+        if review.response:
+            out.append(
+                f'<div class="thread-response"><strong>{t["response"]}</strong> '
+                f"{render_plain_text(review.response)}</div>"
+            )
+        out.append("</div>")
+        return "".join(out)
 
     def join_for_page(self, views: Sequence[FeedbackView]) -> Markup:
         """Several threads, each with a slot for its buttons (``<!--ACTIONS_SLOT:id-->``,
@@ -278,6 +335,7 @@ class ThreadRenderer:
                 )
         else:
             out.append(f'<div class="thread-body">{render_plain_text(f.body)}</div>')
+        out.append(self._decision(f))
 
         if f.replies:
             out.append(f'<ol class="replies" aria-label="{t["replies"]}">')
@@ -302,6 +360,11 @@ class ThreadRenderer:
         is_suggestion = f.kind == "suggestion"
         in_open_round = self.open_round_id is not None and f.round_id == self.open_round_id
         out = ['<div class="thread-actions">']
+        if self.can_moderate and not f.withdrawn_at and f.status != "applied":
+            out.append(
+                f'<a class="decide-link" href="{self.urls["decide"].format(id=f.id)}" '
+                f'aria-describedby="fbh-{f.id}">{t["decide"]}</a>'
+            )
         if not f.withdrawn_at and (self.can_moderate or in_open_round):
             # A link, not a form per thread: thousands of text areas made browsers
             # take seconds to load the page. reply.js opens the form inline. Suggestions

@@ -1,6 +1,7 @@
 // Inline feedback: select text (mouse, touch or keyboard) -> "Kommentieren" /
 // "Änderung vorschlagen" -> a form posting to the same endpoint as the no-JS form (by
 // script, so that a refusal shows in place and the selection stays).
+import { attachLiveDiff } from "./live-diff.js";
 import { rangeToAnchor, textNodes } from "./offsets.js";
 
 const article = document.querySelector(".document[data-can-annotate]");
@@ -51,95 +52,14 @@ function onSelection() {
   showToolbar(body, range);
 }
 
-// The word diff as <del>/<ins>, each with hidden words for screen readers at its edges
-// (the labels come from the template: data-ins-start etc., in the interface language).
-function hiddenLabel(text) {
-  const span = document.createElement("span");
-  span.className = "visually-hidden change-label";
-  span.textContent = text;
-  return span;
-}
-
-function renderOps(target, ops) {
-  const labels = target.dataset;
-  target.replaceChildren();
-  for (const [kind, text] of ops) {
-    if (kind === "equal") {
-      target.append(document.createTextNode(text));
-      continue;
-    }
-    const inserted = kind === "insert";
-    const node = document.createElement(inserted ? "ins" : "del");
-    node.append(
-      hiddenLabel(`${inserted ? labels.insStart : labels.delStart} `),
-      text,
-      hiddenLabel(` ${inserted ? labels.insEnd : labels.delEnd}`),
-    );
-    target.append(node);
-  }
-}
-
-// What a screen reader hears of the preview: only the changes ("gestrichen: jährlich
-// (Ende der Streichung) eingefügt: halbjährlich ..."), once typing has paused, and only
-// when they differ from what it heard last; the preview itself updates as one types.
-function changesSpoken(target, ops) {
-  const labels = target.dataset;
-  const parts = ops
-    .filter(([kind]) => kind !== "equal")
-    .map(([kind, text]) => (kind === "insert"
-      ? `${labels.insStart} ${text} ${labels.insEnd}`
-      : `${labels.delStart} ${text} ${labels.delEnd}`));
-  return parts.length ? parts.join(" ") : labels.unchanged;
-}
-
-const PREVIEW_AFTER = 200; // ms after the last keystroke: the visible preview
-const ANNOUNCE_AFTER = 1500; // ms after the last keystroke: the announcement
-
 function livePreview(form, quote) {
-  const replacement = form.elements.replacement;
-  const out = form.querySelector(".live-diff");
-  const status = form.querySelector("[data-live-diff-status]");
-  let previewTimer = 0;
-  let announceTimer = 0;
-  let requests = 0;
-  let due = false; // typing paused long enough to speak
-  let spoken = changesSpoken(out, [["equal", quote]]); // the form opens unchanged
-  let latest = spoken;
-  const announce = () => {
-    if (!due || !status || latest === spoken) return;
-    spoken = latest;
-    status.textContent = spoken;
-  };
-  const update = async () => {
-    const request = ++requests;
-    try {
-      const response = await fetch("/api/v1/diff-preview", {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-        body: JSON.stringify({ old: quote, new: replacement.value }),
-      });
-      if (!response.ok || request !== requests) return;
-      const { ops } = await response.json();
-      if (request !== requests) return; // a newer preview is on its way
-      renderOps(out, ops);
-      latest = changesSpoken(out, ops);
-      announce();
-    } catch (_error) {
-      out.textContent = "";
-    }
-  };
-  replacement.addEventListener("input", () => {
-    due = false;
-    clearTimeout(previewTimer);
-    clearTimeout(announceTimer);
-    previewTimer = setTimeout(update, PREVIEW_AFTER);
-    announceTimer = setTimeout(() => {
-      due = true;
-      announce();
-    }, ANNOUNCE_AFTER);
+  attachLiveDiff({
+    textarea: form.elements.replacement,
+    output: form.querySelector(".live-diff"),
+    status: form.querySelector("[data-live-diff-status]"),
+    quote,
+    csrf,
   });
-  update();
 }
 
 // The passage stays marked while its form is open (the selection itself goes when the

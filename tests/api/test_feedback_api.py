@@ -472,7 +472,12 @@ def test_uninvited_people_cannot_read_or_write(api: Api) -> None:
         assert_error(api.post(user, f"/comments/{item.id}/replies", {"body": "x"}), 404)
         assert_error(api.get(user, f"/comments/{item.id}"), 404)
     # The observer reads the revision but sees no feedback and may not write.
-    assert api.feedback(w.observer) == {"revision_id": rid, "comments": [], "suggestions": []}
+    assert api.feedback(w.observer) == {
+        "revision_id": rid,
+        "comments": [],
+        "suggestions": [],
+        "remarks": [],
+    }
     assert_error(api.comment(w.observer, "2", "Kita"), 403)
     assert_error(api.post(w.observer, f"/comments/{item.id}/replies", {"body": "x"}), 404)
     assert_error(api.get(w.observer, f"/comments/{item.id}"), 404)

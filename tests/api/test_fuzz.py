@@ -21,8 +21,9 @@ The tests at the end pin down what the fuzzing found.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -30,19 +31,26 @@ import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from consult.api.openapi import document
 from consult.db import MAX_ID, utcnow
-from consult.models import Membership, Organisation, User
+from consult.models import Feedback, Membership, Organisation, User
 from consult.services import consultations as consultation_service
-from consult.services import drafts, working_groups
+from consult.services import (
+    drafts,
+    statement_files,
+    statement_intake,
+    statements,
+    working_groups,
+)
 from consult.services import feedback as feedback_service
 from consult.services import revisions as revision_service
 from consult.services import rounds as round_service
 from tests import support
 from tests.conftest import CSRFClient
+from tests.services.statement_world import minimal_pdf
 
 # One app per module on each test's own transaction, one app context per request.
 module_app = pytest.fixture(scope="module")(support.module_app)
@@ -105,6 +113,9 @@ class Seeded:
     headers: dict[str, str]
     ids: dict[str, list[int]]
     rows: dict[str, list[tuple[Any, ...]]]
+    #: Operations (by document path) that only another person may carry out, with that
+    #: person's headers: a municipality's signatory releases, returns, says "keine Bedenken".
+    headers_for: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @pytest.fixture
@@ -207,6 +218,56 @@ def _seed(
         suggest(participant, "2.1", "drei Monaten", "sechs Wochen"),
         suggest(admin, "2", "früh", "sehr früh"),
     ]
+    # Statements: a municipality with its mayor, a round that asks it, a statement received
+    # by letter (with a section remark and the scan), and a draft of the next version.
+    town = make_org("Siegburg", "municipality")
+    mayor = make_user("Stefan Roth", organisation=town)
+    consultation_service.set_member(
+        db,
+        consultation.id,
+        mayor.id,
+        actor=admin,
+        role="municipality",
+        signatory_function="Bürgermeister",
+    )
+    statement_round = round_service.create_round(
+        db,
+        consultation.id,
+        actor=admin,
+        revision_id=published.id,
+        title="Stellungnahmen der Kommunen",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=14),
+        municipalities=True,
+        notify=False,
+    )
+    letter = statement_intake.record_paper(
+        db,
+        statement_round.id,
+        actor=admin,
+        organisation_id=town.id,
+        position="consent_with_remarks",
+        body="Die Stadt stimmt mit Anmerkungen zu.",
+        signatory="Stefan Roth",
+        channel="letter",
+        remarks=[statements.RemarkInput(sections["2"].section_id, "Mehr Kita-Plätze.")],
+    )
+    scan = statement_files.add_attachment(
+        db,
+        letter.statement_id,
+        actor=admin,
+        stream=io.BytesIO(minimal_pdf()),
+        filename="Brief.pdf",
+    )
+    statements.save_draft(
+        db,
+        statement_round.id,
+        actor=mayor,
+        organisation_id=town.id,
+        position="consent",
+        body="Entwurf der zweiten Fassung.",
+    )
+    remark_ids = [f.id for f in db.scalars(select(Feedback).where(Feedback.kind == "remark")).all()]
     draft = drafts.copy_revision(db, published.id, actor=admin, note="Zweite Fassung")
     draft_versions = [p.version_id for p in revision_service.outline(db, draft).placements]
     db.commit()
@@ -215,8 +276,14 @@ def _seed(
     section_ids = [p.section_id for p in sections.values()]
     groups = [group.id]
     users = [admin.id, editor.id, participant.id]
+    mayor_headers = token_for(mayor)
     return Seeded(
         headers=token_for(admin),
+        headers_for={
+            "/rounds/{round_id}/statements/no-objections": mayor_headers,
+            "/statements/{statement_id}/release": mayor_headers,
+            "/statements/{statement_id}/return": mayor_headers,
+        },
         ids={
             "consultation_id": [consultation.id],
             "revision_id": revisions,
@@ -228,11 +295,19 @@ def _seed(
             "base_version_id": draft_versions,
             "group_id": groups,
             "working_group_ids": groups,
-            "round_id": [round_.id],
+            "round_id": [round_.id, statement_round.id],
             "comment_id": comments,
             "suggestion_id": suggestions,
             "user_id": users,
-            "organisation_id": [u.organisation_id for u in (admin, editor, participant)],
+            # The municipality first: a statement is given for one.
+            "organisation_id": [
+                town.id,
+                *(u.organisation_id for u in (admin, editor, participant)),
+            ],
+            "statement_id": [letter.statement_id],
+            "number": [letter.number],
+            "attachment_id": [scan.id],
+            "remark_id": remark_ids,
         },
         rows={},
     )

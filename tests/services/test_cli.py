@@ -19,9 +19,15 @@ from consult.config import Settings
 from consult.models import (
     ApiToken,
     Consultation,
+    Feedback,
+    FeedbackDecision,
     Membership,
     Organisation,
     OutboxMessage,
+    ResponseSnippet,
+    Revision,
+    Round,
+    RoundPublication,
     User,
 )
 from consult.services import accounts, mail
@@ -221,10 +227,15 @@ def test_token_create_refuses_unknown_or_inactive_users(
 # --- demo load -----------------------------------------------------------------------
 
 
-def demo_counts(db: Session) -> dict[str, int]:
+#: What the demo's story adds besides people: counted to show that loading again adds none.
+STORY = (Revision, Round, Feedback, FeedbackDecision, ResponseSnippet, RoundPublication)
+
+
+def demo_counts(db: Session, models: tuple[type, ...] = ()) -> dict[str, int]:
     db.expire_all()
     return {
-        model.__name__: count(db, model) for model in (Organisation, User, Consultation, Membership)
+        model.__name__: count(db, model)
+        for model in (Organisation, User, Consultation, Membership, *models)
     }
 
 
@@ -239,8 +250,11 @@ def test_demo_load_is_idempotent_and_prints_the_logins(runner: FlaskCliRunner, d
     }
     assert len(demo.MUNICIPALITIES) == 19
 
+    story = demo_counts(db, STORY)
+    assert story["Revision"] == 3 and story["RoundPublication"] == 2
+
     second = run(runner, "demo", "load")
-    assert demo_counts(db) == after_first  # nothing duplicated
+    assert demo_counts(db, STORY) == story  # nothing duplicated
     assert second.stdout == first.stdout
 
     for _label, email, _name, _org, _role, is_admin, password in demo.DEMO_USERS:

@@ -19,6 +19,7 @@ from consult.errors import NotAuthenticated, NotPermitted
 from consult.models import (
     Consultation,
     Membership,
+    Organisation,
     Revision,
     Role,
     Round,
@@ -61,6 +62,20 @@ class World:
     group: WorkingGroup
     #: Another participant of the group, whose feedback the actors may or may not see.
     author: User
+    #: The municipality that ``municipality`` acts for.
+    town_id: int
+
+
+def sees_remark(world: World, actor: Any, *, published: bool) -> bool:
+    """A section remark of the municipality's statement, written by someone else."""
+    viewer = permissions.feedback_viewer(world.db, actor, world.consultation)
+    return permissions.can_see_remark(
+        viewer,
+        author_id=world.author.id,
+        organisation_id=world.town_id,
+        round_id=world.round.id,
+        published_round_ids={world.round.id} if published else set(),
+    )
 
 
 def sees_feedback(world: World, actor: Any, visibility: str) -> bool:
@@ -120,6 +135,32 @@ ACTIONS: dict[str, Callable[[World, Any], bool]] = {
     "can_edit_feedback[another's]": lambda w, a: permissions.can_edit_feedback(
         a, SimpleNamespace(author_id=w.author.id)
     ),
+    "can_edit_feedback[own remark]": lambda w, a: permissions.can_edit_feedback(
+        a, SimpleNamespace(author_id=getattr(a, "id", None), kind="remark")
+    ),
+    # Statements (issue 12): "municipality" acts for a municipality (a signatory).
+    "is_signatory": lambda w, a: permissions.is_signatory(w.db, a, w.consultation.id),
+    "can_draft_statement[own]": lambda w, a: permissions.can_draft_statement(
+        w.db, a, w.round, w.town_id
+    ),
+    "can_draft_statement[another]": lambda w, a: permissions.can_draft_statement(
+        w.db, a, w.round, w.town_id + 1000
+    ),
+    "can_submit_statement[own]": lambda w, a: permissions.can_submit_statement(
+        w.db, a, w.round, w.town_id
+    ),
+    "can_record_statement": lambda w, a: permissions.can_record_statement(w.db, a, w.round),
+    "can_read_statement[unpublished]": lambda w, a: permissions.can_read_statement(
+        w.db, a, w.round, w.town_id, published=False
+    ),
+    "can_read_statement[published]": lambda w, a: permissions.can_read_statement(
+        w.db, a, w.round, w.town_id, published=True
+    ),
+    "can_read_statement_draft": lambda w, a: permissions.can_read_statement_draft(
+        w.db, a, w.round, w.town_id
+    ),
+    "can_see_remark[unpublished]": lambda w, a: sees_remark(w, a, published=False),
+    "can_see_remark[published]": lambda w, a: sees_remark(w, a, published=True),
 }
 
 EVERYONE_ACTIVE = {"admin", *MEMBERS, "non_member", "other_editor"}
@@ -154,6 +195,17 @@ ALLOWED: dict[str, set[str]] = {
     "can_see_feedback[round]": EDITORS | INVITED,
     "can_edit_feedback[own]": EVERYONE_ACTIVE,
     "can_edit_feedback[another's]": set(),  # not the editors, not the admins either
+    "can_edit_feedback[own remark]": set(),  # a new version of the statement replaces it
+    "is_signatory": {"municipality"},
+    "can_draft_statement[own]": {"municipality"},
+    "can_draft_statement[another]": set(),
+    "can_submit_statement[own]": {"municipality"},
+    "can_record_statement": EDITORS,
+    "can_read_statement[unpublished]": EDITORS | {"municipality"},
+    "can_read_statement[published]": EDITORS | MEMBERS,
+    "can_read_statement_draft": {"municipality"},  # not even the editors
+    "can_see_remark[unpublished]": EDITORS | {"municipality"},
+    "can_see_remark[published]": EDITORS | MEMBERS,
 }
 
 #: Helpers that are not yes/no questions about an actor; tested on their own below.
@@ -166,7 +218,10 @@ def predicate_name(action: str) -> str:
 
 @pytest.fixture
 def world(
-    db: Session, make_user: Callable[..., User], add_member: Callable[..., Membership]
+    db: Session,
+    make_user: Callable[..., User],
+    make_org: Callable[..., Organisation],
+    add_member: Callable[..., Membership],
 ) -> World:
     creator = make_user("Ersteller")
     consultation = Consultation(title="Integrationskonzept", created_by=creator)
@@ -181,8 +236,11 @@ def world(
         "anonymous": None,
         "anonymous_flask": AnonymousUserMixin(),
     }
+    town = make_org("Siegburg", "municipality")
     for role in sorted(MEMBERS):
-        actors[role] = make_user(role.title())
+        actors[role] = make_user(
+            role.title(), organisation=town if role == "municipality" else None
+        )
         add_member(consultation.id, actors[role], role)
     actors["other_editor"] = make_user("Olaf Anderswo")
     add_member(other.id, actors["other_editor"], "editor")
@@ -219,7 +277,7 @@ def world(
     db.flush()
     db.add(RoundGroup(round_id=round_.id, working_group_id=group.id))
     db.flush()
-    return World(db, consultation, other, actors, revisions, round_, group, author)
+    return World(db, consultation, other, actors, revisions, round_, group, author, town.id)
 
 
 def test_matrix_covers_every_predicate() -> None:

@@ -38,7 +38,7 @@ from consult.extensions import limiter
 from consult.models import User
 from consult.services import accounts
 from consult.services import feedback as feedback_service
-from consult.web import forms
+from consult.web import decision_forms, forms
 from tests import support
 from tests.api.test_bad_input import close_a_round
 from tests.api.test_fuzz import Seeded, seeded  # noqa: F401  (the seeded consultation)
@@ -319,6 +319,47 @@ FORMS = [
         forms.EditFeedbackForm,
     ),
     Form(
+        "inbox.overview",
+        lambda w: f"/rounds/{w.id('round_id')}/feedback",
+        lambda w: {
+            "ids": [str(w.id("comment_id", 0))],
+            "decision": "noted",
+            "response": "Danke für den Hinweis.",
+            "snippet": "",
+            "snippet_id": "",
+            "assignee_id": "",
+            "action": "decide",
+        },
+        decision_forms.BulkForm,
+        numbers={"ids": "{}", "snippet": "{}", "snippet_id": "{}", "assignee_id": "{}"},
+    ),
+    Form(
+        "inbox.snippets",
+        lambda w: f"/consultations/{w.id('consultation_id')}/snippets",
+        lambda w: {"title": "Zuständigkeit Land", "body": "Dafür ist das Land zuständig."},
+        decision_forms.SnippetForm,
+    ),
+    Form(
+        "decisions.decide",
+        lambda w: f"/feedback/{w.id('suggestion_id', 0)}/decision",
+        lambda w: {
+            "decision": "accept_modified",
+            "replacement": "acht Wochen",
+            "response": "Etwas länger.",
+            "snippet": "",
+            "snippet_id": "",
+        },
+        decision_forms.DecisionForm,
+        numbers={"snippet": "{}", "snippet_id": "{}"},
+    ),
+    Form(
+        "decisions.assign",
+        lambda w: f"/feedback/{w.id('comment_id', 0)}/assignee",
+        lambda w: {"assignee_id": str(w.admin.id)},
+        decision_forms.AssignForm,
+        numbers={"assignee_id": "{}"},
+    ),
+    Form(
         "revisions.edit_section",
         lambda w: f"/revisions/{w.draft}/sections/{_section(w)}/edit",
         lambda w: {
@@ -342,6 +383,15 @@ FORMS = [
         lambda w: f"/revisions/{w.draft}/note",
         lambda w: {"note": "Dritte Fassung"},
         forms.NoteForm,
+    ),
+    Form(
+        # The merge page, previewing (with a section open for editing). Its text areas
+        # (``body-<section id>``) are sent bad text in tests/web/test_merge_pages.py.
+        "merge.preview",
+        lambda w: f"/revisions/{w.published}/merge",
+        lambda w: {"note": "Einarbeitung der Runde", "open": str(_section(w))},
+        forms.MergeForm,
+        numbers={"open": "{}", "close": "{}"},
     ),
     Form(
         "revisions.move_section",
@@ -408,6 +458,12 @@ WITHOUT_FIELDS = {
     "revisions.publish",
     "revisions.renumber",
     "rounds.close",
+    # Withdrawing a decision; deleting a response snippet (only ``confirmed``).
+    "decisions.undecide",
+    "inbox.delete_snippet",
+    # Publishing a round's decisions or response table: only ``confirmed`` (compared with "1").
+    "responses.publish_decisions",
+    "responses.publish_responses",
     # Its two fields (a language among the offered ones, a local path to go back to) are
     # never stored: test_the_language_switch_takes_no_bad_value below.
     "main.set_language",
@@ -615,6 +671,7 @@ def test_bad_values_in_a_form_are_refused_and_write_nothing(
     assert control.status < 400, f"the valid form was refused: {control.status} {control.html}"
     assert not control.unchanged or form.endpoint in {
         "consultations.import_draft",  # a preview
+        "merge.preview",  # a preview (the seeded revisions cannot be merged: a draft exists)
         "auth.login",  # a session, nothing stored
     }, f"the valid form wrote nothing ({control.status})"
     failures = []
@@ -639,6 +696,7 @@ NUMBERS_IN_QUERIES = ("²", "٣", "abc", "-1", "99999999999999999999", "1.5", ""
         ("reading", ("group", "org")),
         ("reply", ("revision_id",)),
         ("diff", ("against",)),
+        ("responses", ("names", "text")),
     ],
 )
 def test_numbers_in_query_strings_are_never_a_server_error(
@@ -654,6 +712,7 @@ def test_numbers_in_query_strings_are_never_a_server_error(
         "reading": f"/revisions/{world.published}",
         "reply": f"/feedback/{world.id('comment_id', 0)}/reply",
         "diff": f"/revisions/{world.published}/diff",
+        "responses": f"/rounds/{world.id('round_id')}/responses",
     }
     url = urls[page]
     failures = []
