@@ -297,6 +297,26 @@ def diff(revision_id: int) -> ResponseReturnValue:
     view = request.args.get("view", "overview")
     if view not in DIFF_VIEWS:
         view = "overview"
+    if not request.args.get("against"):
+        # A link without a comparison compares with the revision before (none: the reading view).
+        revision = access.get_revision(db, revision_id, actor=current_user)
+        earlier = [
+            r
+            for r in service.list_revisions(db, revision.consultation, actor=current_user)
+            if r.number < revision.number
+        ]
+        if not earlier:
+            flash(_("Dies ist die erste Fassung: Es gibt keine frühere zum Vergleich."), "info")
+            return redirect(url_for("revisions.read", revision_id=revision_id))
+        previous = max(earlier, key=lambda r: r.number)
+        return redirect(
+            url_for(
+                "revisions.diff",
+                revision_id=revision_id,
+                against=previous.id,
+                **{k: v for k, v in request.args.items() if k != "against"},
+            )
+        )
     comparison = diffs.compare_revisions(
         db, revision_id, request.args.get("against"), actor=current_user
     )

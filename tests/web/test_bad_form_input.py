@@ -723,7 +723,11 @@ def test_numbers_in_query_strings_are_never_a_server_error(
         finally:
             db.rollback()
             savepoint.rollback()
-        if response.status_code >= 500 or response.status_code in (301, 302, 303):
+        # An empty comparison on the diff page means "the revision before" (a redirect).
+        redirects_ok = page == "diff" and value == ""
+        if response.status_code >= 500 or (
+            response.status_code in (301, 302, 303) and not redirects_ok
+        ):
             failures.append(f"{value!r}: {response.status_code}")
     assert not failures, f"GET {url}: {failures}"
 

@@ -663,6 +663,14 @@ def test_publish_new_draft_history_and_diff_flows(
     assert "Fassung 1" in oldest and "erste Fassung: 5 Abschnitte" in oldest
     assert history.xpath(f"//a[@href='/revisions/{draft}/diff?against={rid}']")
 
+    # A diff link without a comparison compares with the revision before; the first
+    # revision has none and leads to its reading view with a note.
+    assert redirect_path(client.get(f"/revisions/{draft}/diff?view=inline")) == (
+        f"/revisions/{draft}/diff?against={rid}&view=inline"
+    )
+    assert redirect_path(client.get(f"/revisions/{rid}/diff")) == f"/revisions/{rid}"
+    assert "keine frühere zum Vergleich" in html(client.get(f"/revisions/{rid}"))
+
     # The diff in its three views.
     base = f"/revisions/{draft}/diff?against={rid}"
     overview = tree_of(client.get(base))
@@ -732,8 +740,7 @@ def test_publish_new_draft_history_and_diff_flows(
     only_syn = tree_of(client.get(base + "&view=synopsis&only=changes"))
     assert len(only_syn.xpath("//table[@class='synopsis']/tbody/tr")) == 3
 
-    # A diff needs a revision to compare with.
-    assert client.get(f"/revisions/{draft}/diff").status_code == 422
+    # An unknown comparison is 404.
     assert client.get(f"/revisions/{draft}/diff?against=999999999").status_code == 404
 
     # Publishing the second revision supersedes the first.
