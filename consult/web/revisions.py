@@ -309,13 +309,9 @@ def diff(revision_id: int) -> ResponseReturnValue:
             flash(_("Dies ist die erste Fassung: Es gibt keine frühere zum Vergleich."), "info")
             return redirect(url_for("revisions.read", revision_id=revision_id))
         previous = max(earlier, key=lambda r: r.number)
+        values: dict[str, Any] = {k: v for k, v in request.args.items() if k != "against"}
         return redirect(
-            url_for(
-                "revisions.diff",
-                revision_id=revision_id,
-                against=previous.id,
-                **{k: v for k, v in request.args.items() if k != "against"},
-            )
+            url_for("revisions.diff", revision_id=revision_id, against=previous.id, **values)
         )
     comparison = diffs.compare_revisions(
         db, revision_id, request.args.get("against"), actor=current_user
