@@ -120,8 +120,10 @@ def demo_load() -> None:
     with db.database().session_scope() as session:
         logins = load_demo(session)
     click.echo("Demo-Zugänge (E-Mail / Passwort):")
+    roles = max((len(role) for role, _, _ in logins), default=0)
+    emails = max((len(email) for _, email, _ in logins), default=0)
     for role, email, password in logins:
-        click.echo(f"  {role:<28} {email:<40} {password}")
+        click.echo(f"  {role:<{roles}}  {email:<{emails}}  {password}")
 
 
 mail_cli = AppGroup("mail", help="E-mail outbox.")

@@ -102,7 +102,7 @@ DEMO_USERS: list[tuple[str, str, str, str, Role | None, bool, str]] = [
         "Demo-Verein-2026",
     ),
     (
-        "Kommune (municipality)",
+        "Kommune, Bürgermeister/in",
         "buergermeister.siegburg@consult.example",
         "Stefan Roth",
         "Siegburg",
@@ -111,13 +111,40 @@ DEMO_USERS: list[tuple[str, str, str, str, Role | None, bool, str]] = [
         "Demo-Siegburg-2026",
     ),
     (
-        "Kommune (municipality)",
+        "Kommune, Bürgermeister/in",
         "buergermeisterin.much@consult.example",
         "Petra Lenz",
         "Much",
         Role.MUNICIPALITY,
         False,
         "Demo-Much-2026",
+    ),
+    (
+        "Kommune, Sachbearbeitung",
+        "verwaltung.much@consult.example",
+        "Tobias Klein",
+        "Much",
+        Role.MUNICIPALITY,
+        False,
+        "Demo-Much-Verwaltung-2026",
+    ),
+    (
+        "Kommune, Bürgermeister/in",
+        "buergermeister.troisdorf@consult.example",
+        "Markus Feldmann",
+        "Troisdorf",
+        Role.MUNICIPALITY,
+        False,
+        "Demo-Troisdorf-2026",
+    ),
+    (
+        "Kommune, Sachbearbeitung",
+        "verwaltung.troisdorf@consult.example",
+        "Derya Aksoy",
+        "Troisdorf",
+        Role.MUNICIPALITY,
+        False,
+        "Demo-Troisdorf-Verwaltung-2026",
     ),
     (
         "Beobachtung (observer)",
@@ -129,6 +156,14 @@ DEMO_USERS: list[tuple[str, str, str, str, Role | None, bool, str]] = [
         "Demo-Fraktion-2026",
     ),
 ]
+
+#: The municipality members who sign for their town (mayors), with their function; the
+#: other municipality members are drafting staff (they prepare statements for release).
+SIGNATORIES = {
+    "buergermeister.siegburg@consult.example": "Bürgermeister",
+    "buergermeisterin.much@consult.example": "Bürgermeisterin",
+    "buergermeister.troisdorf@consult.example": "Bürgermeister",
+}
 
 CONSULTATION_TITLE = "Integrationskonzept 2027 für den Kreis Siegtal"
 CONSULTATION_DESCRIPTION = (
@@ -189,9 +224,13 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     for _label, email, _name, _org, role, _admin, _pw in DEMO_USERS:
         user = users[email]
         if role is not None and user.id not in members:
-            session.add(
-                Membership(consultation_id=consultation.id, user_id=user.id, role=role.value)
+            membership = Membership(
+                consultation_id=consultation.id, user_id=user.id, role=role.value
             )
+            if role is Role.MUNICIPALITY:
+                membership.is_signatory = email in SIGNATORIES
+                membership.signatory_function = SIGNATORIES.get(email)
+            session.add(membership)
     session.flush()
     load_story(session, consultation, users)
     return [(label, email, password) for label, email, _n, _o, _r, _a, password in DEMO_USERS]

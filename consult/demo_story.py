@@ -1,13 +1,18 @@
 """The demo consultation's story so far, told through the services as the editors and
 participants would have lived it:
 
-1. Fassung 1 goes to the working groups (round "1. Stufe", closed, its deadline extended).
+1. Fassung 1 goes to the working groups (round "1. Stufe", closed, its deadline extended);
+   at the same time the municipalities give formal statements on it (round "1. Stufe:
+   Stellungnahmen der Kommunen", closed: some answered, one within the deadline extended
+   for it, the others overdue; consult.demo_statements).
 2. The county's integration centre weighs every comment and suggestion of that round
    (Abwägung, with response snippets), merges the accepted suggestions and its own edits
    into Fassung 2 (services.merge: every change traced to its suggestion or editor), adds
    the section the police asked for, and publishes the decisions and the response table.
 3. Round "2. Stufe" (working groups and municipalities) is open on Fassung 2: feedback
-   coming in, some of it assigned, one item decided but not yet published.
+   coming in, some of it assigned, one item decided but not yet published; the
+   municipalities' statements in every state (submitted in two versions, a staff draft
+   waiting for release, a draft returned, a letter recorded, pending, a later deadline).
 4. The editors have begun Fassung 3 and taken up one suggestion by hand.
 
 The people are made up: nobody is e-mailed. Everything is dated relative to now.
@@ -15,8 +20,7 @@ The people are made up: nobody is e-mailed. Everything is dated relative to now.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -30,8 +34,9 @@ from consult.demo_feedback import (
     section_id,
     weigh_first_round,
 )
+from consult.demo_statements import at_six_pm, load_statements
 from consult.domain.outline import parse_markdown
-from consult.models import Consultation, Revision, User, WorkingGroup
+from consult.models import Consultation, Revision, Round, User, WorkingGroup
 from consult.services import (
     decisions,
     draft_sections,
@@ -48,12 +53,6 @@ from consult.services.consultations import set_member
 FIRST_NOTE = "Entwurf nach den Sitzungen der Arbeitskreise"
 SECOND_NOTE = "Überarbeitung nach der ersten Beteiligungsrunde"
 THIRD_NOTE = "Überarbeitung nach der 2. Stufe (begonnen)"
-
-
-def _at_six_pm(moment: datetime) -> datetime:
-    """18:00 (Berlin) on the day of ``moment`` in Berlin, in UTC: a deadline as people set one."""
-    local = moment.astimezone(ZoneInfo("Europe/Berlin"))
-    return local.replace(hour=18, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 def _dated(revision: Revision, when: datetime) -> None:
@@ -99,7 +98,8 @@ def load_story(session: Session, consultation: Consultation, users: dict[str, Us
     responses.publish_responses(
         session, first_round, actor=people.editor, now=now - timedelta(days=13)
     )
-    _second_round(session, consultation, second, groups, people, snippets, now)
+    current = _second_round(session, consultation, second, groups, people, snippets, now)
+    load_statements(session, consultation, first, current, users, snippets, now)
     _third_draft(session, second, people)
 
 
@@ -223,20 +223,20 @@ def _second_round(
     people: People,
     snippets: dict[str, int],
     now: datetime,
-) -> None:
+) -> Round:
     """Round 2 (open now, its deadline five days ahead): working groups and municipalities
     on Fassung 2. Feedback is coming in; the editors have assigned some of it and decided
     one item (not published yet)."""
     editor = people.editor
     set_member(session, consultation.id, people.siegburg.id, actor=editor, role="municipality")
-    rounds.create_round(
+    round_ = rounds.create_round(
         session,
         consultation.id,
         actor=editor,
         revision_id=second.id,
         title="2. Stufe: Arbeitskreise und Kommunen",
         opens_at=now - timedelta(days=3),
-        closes_at=_at_six_pm(now + timedelta(days=5)),
+        closes_at=at_six_pm(now + timedelta(days=5)),
         working_group_ids=[g.id for g in groups],
         municipalities=True,
         visibility="group",
@@ -245,6 +245,7 @@ def _second_round(
     )
     set_member(session, consultation.id, people.much.id, actor=editor, role="municipality")
     second_round_feedback(session, second, people, snippets)
+    return round_
 
 
 def _third_draft(session: Session, second: Revision, people: People) -> None:

@@ -11,7 +11,14 @@ from consult.models.decisions import (
     ResponseSnippet,
     RoundPublication,
 )
-from consult.models.feedback import Feedback, FeedbackEdit, FeedbackKind, FeedbackLocation, Reply
+from consult.models.feedback import (
+    REMARK_SUPERSEDED,
+    Feedback,
+    FeedbackEdit,
+    FeedbackKind,
+    FeedbackLocation,
+    Reply,
+)
 from consult.models.mail import OutboxAttachment, OutboxMessage
 from consult.models.revisions import (
     Placement,
@@ -51,6 +58,7 @@ from consult.models.submissions import Submission
 
 __all__ = [
     "PAPER_CHANNELS",
+    "REMARK_SUPERSEDED",
     "ApiToken",
     "ChangeProvenance",
     "Channel",

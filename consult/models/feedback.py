@@ -20,6 +20,10 @@ class FeedbackKind(enum.StrEnum):
     REMARK = "remark"
 
 
+#: The status of a statement's remark whose statement has a newer version.
+REMARK_SUPERSEDED = "superseded"
+
+
 class Feedback(Base):
     """A comment or a suggestion on a section of the revision of a round.
 

@@ -49,14 +49,16 @@ OPEN, SCHEDULED, CLOSED = "open", "scheduled", "closed"
 
 @dataclass(frozen=True)
 class Counts:
-    """Comments and suggestions (withdrawn ones left out)."""
+    """Comments, suggestions and the section remarks of statements (withdrawn and
+    superseded ones left out)."""
 
     comments: int = 0
     suggestions: int = 0
+    remarks: int = 0
 
     @property
     def total(self) -> int:
-        return self.comments + self.suggestions
+        return self.comments + self.suggestions + self.remarks
 
 
 @dataclass(frozen=True)
@@ -282,12 +284,15 @@ def _count_feedback(session: Session, actor: User, items: list[RoundItem], now: 
         found = counted.get(item.round.id, {})
         comments = found.get(FeedbackKind.COMMENT.value, (0, 0, 0, 0))
         suggestions = found.get(FeedbackKind.SUGGESTION.value, (0, 0, 0, 0))
-        item.own = Counts(comments=comments[1], suggestions=suggestions[1])
+        remarks = found.get(FeedbackKind.REMARK.value, (0, 0, 0, 0))
+        item.own = Counts(comments=comments[1], suggestions=suggestions[1], remarks=remarks[1])
         # Totals only to those who see all feedback (not to the invited).
         if item.for_editor and permissions.can_moderate_feedback(session, actor, item.consultation):
-            item.received = Counts(comments=comments[0], suggestions=suggestions[0])
-            item.new = comments[2] + suggestions[2]
-            item.still_open = comments[3] + suggestions[3]
+            item.received = Counts(
+                comments=comments[0], suggestions=suggestions[0], remarks=remarks[0]
+            )
+            item.new = comments[2] + suggestions[2] + remarks[2]
+            item.still_open = comments[3] + suggestions[3] + remarks[3]
 
 
 def _add_reminders(session: Session, items: list[RoundItem], now: datetime) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from consult.cache import LRUCache
 from consult.models import (
+    REMARK_SUPERSEDED,
     Consultation,
     Feedback,
     FeedbackKind,
@@ -291,6 +292,9 @@ def visible_rows(
             )
         )
         and (f.withdrawn_at is None or access.sees_withdrawn(viewer, f.author_id))
+        # A remark of an earlier version of a statement is not part of the text's feedback
+        # any more (the statement's versions keep it).
+        and not (f.kind == remark and f.status == REMARK_SUPERSEDED)
     ]
     return VisibleRows(key, visible, tuple(f.id for f in visible))
 

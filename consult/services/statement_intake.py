@@ -36,11 +36,13 @@ def record_paper(
     signatory_function: str | None = None,
     remarks: Sequence[RemarkInput] = (),
     now: datetime | None = None,
+    notify: bool = True,
 ) -> StatementVersion:
     """Record a statement that came by letter, e-mail, fax or in person (editors): it
     counts like a submitted one, marked as recorded by the editor. What counts for the
     deadline is ``received_at`` (default: now), so a letter received in time can be
-    recorded after the round closed. The municipality's signatories get a confirmation.
+    recorded after the round closed. The municipality's signatories get a confirmation
+    (``notify``).
 
     Raises NotFound, NotPermitted (not an editor), Conflict (received after the
     municipality's deadline: ``received_after_deadline``; before the round opened:
@@ -91,16 +93,17 @@ def record_paper(
         ) from None
     statement = statement_versions.statement_for(session, round_, organisation)
     version = statement_versions.new_version(
-        session, round_, statement, text, author=user, channel=way, received_at=received
+        session, round_, statement, text, author=user, channel=way, received_at=received, now=when
     )
     version.recorded_by_id = user.id
     version.receipt_number = number or None
-    statement_versions.confirm(
-        session,
-        version,
-        statement_versions.signatories(session, round_, organisation),
-        "statement_received",
-    )
+    if notify:
+        statement_versions.confirm(
+            session,
+            version,
+            statement_versions.signatories(session, round_, organisation),
+            "statement_received",
+        )
     return version
 
 

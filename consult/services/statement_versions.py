@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from consult.db import utcnow
 from consult.errors import Conflict
 from consult.models import (
+    REMARK_SUPERSEDED,
     Channel,
     Feedback,
     FeedbackKind,
@@ -38,7 +39,7 @@ from consult.services.locks import lock, lock_name
 from consult.services.statement_text import StatementText
 
 #: Status of a remark of an earlier version.
-SUPERSEDED = "superseded"
+SUPERSEDED = REMARK_SUPERSEDED
 
 
 def statement_for(session: Session, round_: Round, organisation: Organisation) -> Statement:
@@ -109,10 +110,12 @@ def new_version(
     author: User,
     channel: Channel,
     received_at: datetime,
+    now: datetime | None = None,
 ) -> StatementVersion:
     """Write the next version (the statement is locked), its remarks as feedback (those of
-    the earlier versions superseded) and its attachments (frozen)."""
-    now = utcnow()
+    the earlier versions superseded) and its attachments (frozen); stamped ``now``
+    (default: the present)."""
+    now = now or utcnow()
     assert text.position is not None
     version = StatementVersion(
         statement_id=statement.id,

@@ -138,10 +138,12 @@ def submit(
     remarks: Sequence[RemarkInput] = (),
     draft_revision: int | None = None,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> StatementVersion:
     """Submit the municipality's statement as its next version (a signatory of it; the
     signatory defaults to the caller's name and function). A consent without text and
-    remarks says "keine Bedenken".
+    remarks says "keine Bedenken". ``notify``: e-mail the submitter a confirmation (the
+    demo's made-up people get none).
 
     Raises NotFound, NotPermitted (another municipality; drafting staff), Conflict (round
     not open, past the municipality's deadline: ``round_closed``; ``stale_draft``),
@@ -166,10 +168,18 @@ def submit(
     statement = statement_for(session, round_, organisation)
     require_current(statement, draft_revision)
     version = new_version(
-        session, round_, statement, text, author=user, channel=Channel.ONLINE, received_at=when
+        session,
+        round_,
+        statement,
+        text,
+        author=user,
+        channel=Channel.ONLINE,
+        received_at=when,
+        now=when,
     )
     version.submitted_by_id = user.id
-    confirm(session, version, [user], "statement_confirmation")
+    if notify:
+        confirm(session, version, [user], "statement_confirmation")
     return version
 
 
@@ -182,6 +192,7 @@ def submit_no_objections(
     signatory: str | None = None,
     signatory_function: str | None = None,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> StatementVersion:
     """The one-step statement "keine Bedenken": consent without remarks, signed by the
     caller (a signatory of the municipality). Raises as :func:`submit`."""
@@ -195,6 +206,7 @@ def submit_no_objections(
         signatory=signatory,
         signatory_function=signatory_function,
         now=now,
+        notify=notify,
     )
 
 
@@ -205,9 +217,11 @@ def release(
     actor: object,
     draft_revision: int | None = None,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> StatementVersion:
     """Submit the draft prepared by staff as the next version (a signatory of the
     municipality; it is signed in the releasing person's name and function).
+    ``notify``: e-mail the signatory a confirmation.
 
     Raises NotFound, NotPermitted (not a signatory of that municipality), Conflict (no
     draft: ``nothing_to_release``; ``stale_draft``; past the deadline), Invalid (the
@@ -245,10 +259,18 @@ def release(
     )
     drafter = statement.drafted_by_id if statement.drafted_by_id != user.id else None
     version = new_version(
-        session, round_, statement, text, author=user, channel=Channel.ONLINE, received_at=when
+        session,
+        round_,
+        statement,
+        text,
+        author=user,
+        channel=Channel.ONLINE,
+        received_at=when,
+        now=when,
     )
     version.submitted_by_id, version.drafted_by_id = user.id, drafter
-    confirm(session, version, [user], "statement_confirmation")
+    if notify:
+        confirm(session, version, [user], "statement_confirmation")
     return version
 
 
@@ -260,10 +282,11 @@ def return_draft(
     reason: str,
     draft_revision: int | None = None,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> Statement:
     """Send the draft back to staff with a reason (a signatory); the one who drafted it is
-    e-mailed. Raises NotFound, NotPermitted, Conflict (no draft waiting: ``not_a_draft``;
-    ``stale_draft``), Invalid (the reason)."""
+    e-mailed (``notify``). Raises NotFound, NotPermitted, Conflict (no draft waiting:
+    ``not_a_draft``; ``stale_draft``), Invalid (the reason)."""
     user = permissions.require_user(actor)
     statement = reach.get_statement(session, statement_id, actor=actor)
     round_ = reach.round_of(session, statement)
@@ -282,7 +305,7 @@ def return_draft(
     statement.updated_at = when
     session.flush()
     drafter = statement.drafted_by
-    if drafter is not None and drafter.id != user.id and drafter.is_active:
+    if notify and drafter is not None and drafter.id != user.id and drafter.is_active:
         mail.queue_template(
             session,
             drafter,

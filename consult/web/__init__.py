@@ -17,6 +17,9 @@ from consult.web.profile import bp as profile_bp
 from consult.web.responses import bp as responses_bp
 from consult.web.revisions import bp as revisions_bp
 from consult.web.rounds import bp as rounds_bp
+from consult.web.statement_board import bp as statement_board_bp
+from consult.web.statement_paper import bp as statement_paper_bp
+from consult.web.statements import bp as statements_bp
 
 
 def init_app(app: Flask) -> None:
@@ -36,3 +39,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(feedback_bp)
     app.register_blueprint(inbox_bp)
     app.register_blueprint(decisions_bp)
+    app.register_blueprint(statements_bp)
+    app.register_blueprint(statement_board_bp)
+    app.register_blueprint(statement_paper_bp)

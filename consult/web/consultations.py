@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from consult.db import get_session, parse_number
 from consult.errors import Invalid, ServiceError
-from consult.models import Role
+from consult.models import Consultation, Role
 from consult.services import (
     access,
     diffs,
@@ -25,6 +25,7 @@ from consult.services import consultations as service
 from consult.services import revisions as revision_service
 from consult.web import confirm
 from consult.web.forms import ConsultationForm, ImportForm, MemberForm, options
+from consult.web.statement_board_forms import SignatoryForm
 from consult.web.util import form_error, render_form
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
@@ -132,17 +133,75 @@ def members(consultation_id: int) -> ResponseReturnValue:
             else:
                 flash(_("Die Rolle ist gespeichert."), "success")
                 return redirect(url_for("consultations.members", consultation_id=consultation.id))
-    status = 422 if request.method == "POST" else 200
-    items = service.list_members(db, consultation.id, actor=current_user)
+    return _members_page(consultation, 422 if request.method == "POST" else 200, form=form)
+
+
+def _members_page(
+    consultation: Consultation,
+    status: int,
+    *,
+    form: MemberForm | None = None,
+    signatory_form: SignatoryForm | None = None,
+    signatory_user: int | None = None,
+) -> ResponseReturnValue:
+    db = get_session()
+    if form is None:
+        form = MemberForm(formdata=None)
+        users = service.users_to_add(db, consultation.id, actor=current_user)
+        form.user_id.choices = options((str(u.id), u.label) for u in users)
     return render_form(
         "consultations/members.html",
         status,
         consultation=consultation,
-        members=items,
+        members=service.list_members(db, consultation.id, actor=current_user),
         form=form,
-        can_manage=can_manage,
+        can_manage=permissions.can_manage_members(db, current_user, consultation),
         role_labels=ROLE_LABELS,
+        signatory_form=signatory_form or SignatoryForm(formdata=None),
+        signatory_user=signatory_user,
     )
+
+
+@bp.route("/<int:consultation_id>/members/<int:user_id>/signatory", methods=["POST"])
+def set_signatory(consultation_id: int, user_id: int) -> ResponseReturnValue:
+    """Mark a municipality member as signatory (mayor or deputy, with function) or as
+    drafting staff, as PUT /consultations/{id}/members/{user_id} does."""
+    db = get_session()
+    consultation = access.get_consultation(db, consultation_id, actor=current_user)
+    permissions.require(permissions.can_manage_members(db, current_user, consultation))
+    membership = next(
+        (
+            m
+            for m in service.list_members(db, consultation.id, actor=current_user)
+            if m.user_id == user_id
+        ),
+        None,
+    )
+    if membership is None or membership.role != Role.MUNICIPALITY.value:
+        abort(404)
+    form = SignatoryForm()
+    if form.validate_on_submit():
+        try:
+            service.set_member(
+                db,
+                consultation.id,
+                user_id,
+                actor=current_user,
+                role=Role.MUNICIPALITY.value,
+                signatory=form.signatory.data == "yes",
+                signatory_function=form.signatory_function.data or "",
+            )
+        except ServiceError as exc:
+            form_error(form, exc)
+        else:
+            flash(
+                _("%(name)s ist jetzt unterzeichnungsberechtigt.", name=membership.user.name)
+                if form.signatory.data == "yes"
+                else _("%(name)s bereitet jetzt Entwürfe vor.", name=membership.user.name),
+                "success",
+            )
+            return redirect(url_for("consultations.members", consultation_id=consultation.id))
+    return _members_page(consultation, 422, signatory_form=form, signatory_user=user_id)
 
 
 @bp.route("/<int:consultation_id>/members/<int:user_id>/remove", methods=["POST"])

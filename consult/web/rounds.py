@@ -31,6 +31,7 @@ from consult.web.forms import (
     options,
 )
 from consult.web.responses import round_outcome
+from consult.web.statement_board import summary as statement_summary
 from consult.web.util import form_error, render_form
 
 bp = Blueprint("rounds", __name__)
@@ -267,6 +268,7 @@ def show(round_id: int) -> ResponseReturnValue:
         extend_form=ExtendRoundForm(formdata=None),
         reopen_form=ReopenRoundForm(formdata=None),
         invited=len(service.invited_users(db, round_)) if can_manage else None,
+        statement_summary=statement_summary(round_) if can_manage else None,
         **_audience(round_, groups, can_manage=can_manage),
         **round_outcome(db, round_),
     )
@@ -323,6 +325,7 @@ def _round_page_again(
         extend_form=extend_form or ExtendRoundForm(formdata=None),
         reopen_form=reopen_form or ReopenRoundForm(formdata=None),
         invited=None,
+        statement_summary=statement_summary(round_),
         **_audience(round_, groups, can_manage=True),
         **round_outcome(get_session(), round_),
     )

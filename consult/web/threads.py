@@ -358,6 +358,7 @@ class ThreadRenderer:
         (CSRF_SLOT)."""
         t = self.t
         is_suggestion = f.kind == "suggestion"
+        mine = mine and f.kind != "remark"  # a statement's remark changes with a new version
         in_open_round = self.open_round_id is not None and f.round_id == self.open_round_id
         out = ['<div class="thread-actions">']
         if self.can_moderate and not f.withdrawn_at and f.status != "applied":

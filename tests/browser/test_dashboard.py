@@ -30,7 +30,8 @@ OPEN_ROUND = "2. Stufe: Arbeitskreise und Kommunen"
 CLOSED_ROUND = "1. Stufe: Arbeitskreise"
 #: "1 Kommentar, 0 Änderungsvorschläge" and the like: what a counter link says.
 COUNTS = re.compile(
-    r"^(\d+) (?:Kommentare?|comments?), (\d+) (?:Änderungsvorschläge?|suggested changes?)$"
+    r"^(\d+) (?:Kommentare?|comments?), (\d+) (?:Änderungsvorschläge?|suggested changes?)"
+    r"(?:, (\d+) (?:Anmerkungen? aus (?:einer )?Stellungnahmen?|remarks? from statements?))?$"
 )
 
 
@@ -58,7 +59,7 @@ def own_count_link(card: Locator) -> tuple[Locator, int]:
     counter = card.locator(".task-own a")
     found = COUNTS.match(" ".join(counter.inner_text().split()))
     assert found, counter.inner_text()
-    return counter, int(found.group(1)) + int(found.group(2))
+    return counter, sum(int(n) for n in found.groups() if n)
 
 
 def shown_in_reading_view(page: Page) -> int:
@@ -170,10 +171,8 @@ def test_mayor_start_page(page: Page, live_server: LiveServer) -> None:
     expect(current.locator(".task-deadline")).to_contain_text(
         re.compile(r"Ihre Kommune ist eingeladen, (bis|heute bis) .* Stellung zu nehmen – noch ")
     )
-    # They comment today; a formal statement is not possible yet: said plainly.
-    expect(current).to_contain_text(
-        "Eine förmliche Stellungnahme können Sie hier noch nicht abgeben."
-    )
+    # The formal statement has a page of its own.
+    expect(current.get_by_role("link", name="Zur Stellungnahme Ihrer Kommune")).to_be_visible()
     expect(current).not_to_contain_text("Kommentieren bis")
     # The working groups' closed round was not theirs.
     expect(task(page, CLOSED_ROUND)).to_have_count(0)
@@ -185,7 +184,7 @@ def test_mayor_start_page(page: Page, live_server: LiveServer) -> None:
     counter.click()
     expect(page).to_have_url(re.compile(r"/revisions/2\?mine=1&round=2$"))
     assert shown_in_reading_view(page) == counted
-    expect(page.locator("aside.rail")).to_contain_text("Stefan Roth")
+    expect(page.locator("aside.rail").first).to_contain_text("Stefan Roth")
 
     page.goto("/")
     current.get_by_role("link", name="Mehr zur Runde").click()
@@ -198,7 +197,7 @@ def test_mayor_start_page(page: Page, live_server: LiveServer) -> None:
     expect(current.locator(".task-deadline")).to_contain_text(
         "Your municipality is invited to give its view by"
     )
-    expect(current).to_contain_text("You cannot submit a formal statement here yet.")
+    expect(current.locator('a[href$="/statement"]')).to_have_count(1)
     axe_check(page)
     screenshot(page, "start-page-mayor-en")
     switch_language(page, "Deutsch")
@@ -226,8 +225,9 @@ def test_editor_start_page(page: Page, live_server: LiveServer) -> None:
     assert total >= 4  # the demo's feedback in the round
     received.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(OPEN_ROUND)
-    numbers = re.findall(r"\d+", page.locator("main").inner_text().split("Bisher", 1)[1][:80])
-    assert sum(int(n) for n in numbers[:2]) == total
+    sentence = page.locator("main").inner_text().split("Bisher", 1)[1].split(".", 1)[0]
+    numbers = re.findall(r"\d+", sentence)
+    assert sum(int(n) for n in numbers[:3]) == total
     axe_check(page)
 
     # "Noch offen" leads to the reading view of the open ones.

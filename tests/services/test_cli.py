@@ -28,6 +28,10 @@ from consult.models import (
     Revision,
     Round,
     RoundPublication,
+    Statement,
+    StatementAttachment,
+    StatementExtension,
+    StatementVersion,
     User,
 )
 from consult.services import accounts, mail
@@ -36,7 +40,7 @@ from tests.conftest import PASSWORD, CSRFClient
 
 @pytest.fixture(autouse=True)
 def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """scrypt costs ~0.2 s per hash; the demo alone hashes eight passwords."""
+    """scrypt costs ~0.2 s per hash; the demo alone hashes eleven passwords."""
 
     def fast(password: str) -> str:
         return generate_password_hash(password, method="pbkdf2:sha256:1000")
@@ -228,7 +232,18 @@ def test_token_create_refuses_unknown_or_inactive_users(
 
 
 #: What the demo's story adds besides people: counted to show that loading again adds none.
-STORY = (Revision, Round, Feedback, FeedbackDecision, ResponseSnippet, RoundPublication)
+STORY = (
+    Revision,
+    Round,
+    Feedback,
+    FeedbackDecision,
+    ResponseSnippet,
+    RoundPublication,
+    Statement,
+    StatementVersion,
+    StatementExtension,
+    StatementAttachment,
+)
 
 
 def demo_counts(db: Session, models: tuple[type, ...] = ()) -> dict[str, int]:
@@ -251,7 +266,7 @@ def test_demo_load_is_idempotent_and_prints_the_logins(runner: FlaskCliRunner, d
     assert len(demo.MUNICIPALITIES) == 19
 
     story = demo_counts(db, STORY)
-    assert story["Revision"] == 3 and story["RoundPublication"] == 2
+    assert story["Revision"] == 3 and story["RoundPublication"] == 3
 
     second = run(runner, "demo", "load")
     assert demo_counts(db, STORY) == story  # nothing duplicated

@@ -155,9 +155,9 @@ def test_mayor(app: Flask, db: Session, world: Built, people: People) -> None:
         f"Ihre Kommune ist eingeladen, bis {deadline(world, 'Bald zu Ende')} Stellung zu "
         "nehmen – noch 3 Tage." in soon
     )
-    # Today they comment; formal statements come later: said plainly.
-    assert "Eine förmliche Stellungnahme können Sie hier noch nicht abgeben." in soon
-    assert "als Kommentar an die passende Stelle im Text" in soon
+    # The formal statement has a page of its own; comments go into the text.
+    assert "Zur Stellungnahme Ihrer Kommune" in soon
+    assert "als Kommentar in den Text" in soon
     assert "Ihre Beiträge in dieser Runde: 1 Kommentar, 0 Änderungsvorschläge" in soon
     # The resolved comment still counts as theirs.
     assert "Ihre Beiträge in dieser Runde: 1 Kommentar" in card(html, "Später offen")
@@ -301,7 +301,7 @@ def test_english(app: Flask, db: Session, world: Built, people: People) -> None:
     html = start_page(app, db, people.mayor, "en")
     soon = card(html, "Bald zu Ende")
     assert "Your municipality is invited to give its view by " in soon
-    assert "You cannot submit a formal statement here yet." in soon
+    assert '/statement"' in html  # the way to the municipality's statement
     html = start_page(app, db, people.editor, "en")
     soon = card(html, "Bald zu Ende")
     for english in ("Received 4 contributions", "Still open", "Reminder", "New in the last 7"):
