@@ -11,6 +11,7 @@ from consult.models.decisions import (
     ResponseSnippet,
     RoundPublication,
 )
+from consult.models.exports import ExportJob, ExportJobStatus, RoundReport
 from consult.models.feedback import (
     REMARK_SUPERSEDED,
     Feedback,
@@ -64,6 +65,8 @@ __all__ = [
     "Channel",
     "Consultation",
     "DecisionKind",
+    "ExportJob",
+    "ExportJobStatus",
     "ExtensionKind",
     "Feedback",
     "FeedbackDecision",
@@ -90,6 +93,7 @@ __all__ = [
     "RoundGroup",
     "RoundPublication",
     "RoundReminder",
+    "RoundReport",
     "Section",
     "SectionDiff",
     "SectionVersion",
