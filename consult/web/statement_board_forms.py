@@ -72,7 +72,10 @@ class ExtensionForm(FlaskForm):
 class RemarkForm(Form):
     """One remark on a section (a sub-form: the CSRF token is the outer form's)."""
 
-    section_id = SelectField(_l("Abschnitt"), coerce=str, validators=[Optional()])
+    # The service names an unknown section in German (a sub-form gets no translations).
+    section_id = SelectField(
+        _l("Abschnitt"), coerce=str, validators=[Optional()], validate_choice=False
+    )
     body = TextAreaField(_l("Anmerkung"), validators=[Optional(), Rule(textrules.COMMENT)])
 
 

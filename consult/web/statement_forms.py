@@ -122,8 +122,13 @@ class UploadForm(FlaskForm):
 
 
 def revision_number(value: str | None) -> int | None:
-    """The draft revision a form started from (None: not given, or not a number)."""
-    return parse_number(value) if value else None
+    """The draft revision a form started from (None: not given). A value that is no
+    number names no revision (-1): the services answer ``stale_draft``, as for an old one,
+    instead of skipping the check."""
+    if not value:
+        return None
+    number = parse_number(value)
+    return -1 if number is None else number
 
 
 def remark_inputs(form: StatementForm) -> tuple[list[RemarkInput], list[int]]:

@@ -14,6 +14,11 @@ to send it, with valid values (a control: accepted) but for one field:
   number beyond 64 bits, and a real id written in Arabic-Indic digits (``int()`` reads
   it as the id; the forms must not).
 
+Each form is sent by whom it is for: the admin (an editor of the consultation), or the
+seeded municipality's members (its mayor, a signatory, and its clerk, who drafts); a
+field list of sub-forms (the remark rows of a statement) has its first row's fields sent
+the same bad values.
+
 Each answer: never a 5xx; the error at the field (a visible field of a 422 page), a 4xx
 page, or a redirect to a page that shows the error; and nothing written. GET pages with
 numbers in their query strings get the same numbers: never a 5xx.
@@ -21,28 +26,43 @@ numbers in their query strings get the same numbers: never a 5xx.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask_wtf import FlaskForm
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
-from wtforms import DateTimeField, HiddenField, SelectFieldBase, StringField
+from wtforms import (
+    DateTimeField,
+    FieldList,
+    FormField,
+    HiddenField,
+    SelectFieldBase,
+    StringField,
+)
 
+from consult.db import utcnow
 from consult.domain.textrules import Shape, TextRule
 from consult.extensions import limiter
-from consult.models import User
-from consult.services import accounts
+from consult.models import Organisation, User
+from consult.services import accounts, statement_files, statements
+from consult.services import consultations as consultation_service
 from consult.services import feedback as feedback_service
+from consult.services.rounds import BERLIN
 from consult.web import decision_forms, forms
+from consult.web.statement_board_forms import ExtensionForm, PaperForm, SignatoryForm
+from consult.web.statement_forms import ReleaseForm, ReturnForm, StatementForm
 from tests import support
 from tests.api.test_bad_input import close_a_round
 from tests.api.test_fuzz import Seeded, seeded  # noqa: F401  (the seeded consultation)
 from tests.conftest import PASSWORD, CSRFClient
+from tests.services.statement_world import minimal_pdf
 
 # One app per module on each test's own transaction, one app context per request.
 module_app = pytest.fixture(scope="module")(support.module_app)
@@ -87,14 +107,38 @@ class World:
     seeded: Seeded
     admin: Person
     participant: Person
+    #: The seeded municipality's mayor (a signatory) and its clerk (drafting staff).
+    mayor: Person
+    clerk: Person
     reset_token: str
     #: A closed round (to reopen) and a comment of the admin's, withdrawn (to restore).
     closed_round: int
     withdrawn: int
+    #: The revision of the municipality's draft (the clerk's, with a PDF attached).
+    draft_revision: int
     rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
 
     def id(self, name: str, index: int = 0) -> int:
         return self.seeded.ids[name][index]
+
+    def person(self, name: str) -> Person:
+        found = getattr(self, name)
+        assert isinstance(found, Person), name
+        return found
+
+    @property
+    def statement_round(self) -> int:
+        """The open round that asks the municipalities (on the published revision)."""
+        return self.id("round_id", 1)
+
+    @property
+    def town(self) -> int:
+        """The municipality (Siegburg), with a statement by letter and the clerk's draft."""
+        return self.id("organisation_id", 0)
+
+    @property
+    def statement(self) -> int:
+        return self.id("statement_id", 0)
 
     @property
     def published(self) -> int:
@@ -122,17 +166,24 @@ class Form:
     #: Values a field needs besides the valid ones to be read at all.
     needs: dict[str, dict[str, Any]] = field(default_factory=dict)
     anonymous: bool = False
+    #: Who sends it: a Person of the World by its name there.
+    sender: str = "admin"
+    #: Tells two entries of one endpoint apart (the test's id).
+    variant: str = ""
+    #: The id of a field's input on the page ({name}: the field's name), if not its name.
+    field_ids: Callable[[World], dict[str, str]] | None = None
+
+    def field_id(self, w: World, name: str) -> str:
+        return (self.field_ids(w) if self.field_ids else {}).get(name, name)
+
+    @property
+    def name(self) -> str:
+        return f"{self.endpoint}[{self.variant}]" if self.variant else self.endpoint
 
     def fields(self) -> dict[str, Any]:
-        """The form class's fields (unbound, its base classes' included) by name."""
-        if self.form is None:
-            return {}
-        return {
-            name: value
-            for klass in reversed(self.form.__mro__)
-            for name, value in vars(klass).items()
-            if isinstance(getattr(value, "field_class", None), type)
-        }
+        """The form class's fields (unbound, its base classes' included) by name; of a
+        list of sub-forms, the first entry's fields (``remarks-0-body``)."""
+        return _unbound_fields(self.form) if self.form is not None else {}
 
     def text_fields(self) -> dict[str, TextRule | None]:
         """Every text field: name (with the form's prefix) -> its text rule, if any."""
@@ -147,6 +198,22 @@ class Form:
             key = f"{self.prefix}-{name}" if self.prefix else name
             found[key] = rules[0] if rules else None
         return found
+
+
+def _unbound_fields(form: type[Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for klass in reversed(form.__mro__):
+        for name, value in vars(klass).items():
+            field_class = getattr(value, "field_class", None)
+            if not isinstance(field_class, type):
+                continue
+            entry = value.args[0] if issubclass(field_class, FieldList) and value.args else None
+            if entry is not None and issubclass(entry.field_class, FormField):
+                for sub, unbound in _unbound_fields(entry.args[0]).items():
+                    found[f"{name}-0-{sub}"] = unbound
+            else:
+                found[name] = value
+    return found
 
 
 def _section(w: World, index: int = 0) -> int:
@@ -213,6 +280,15 @@ FORMS = [
         lambda w: {"user_id": str(w.participant.id), "role": "observer"},
         forms.MemberForm,
         numbers={"user_id": "{}"},
+    ),
+    Form(
+        # The clerk becomes a signatory (``signatory`` is a choice of "yes" and "no").
+        "consultations.set_signatory",
+        lambda w: f"/consultations/{w.id('consultation_id')}/members/{w.clerk.id}/signatory",
+        lambda w: {"signatory": "yes", "signatory_function": "Erste Beigeordnete"},
+        SignatoryForm,
+        # (the members page has one such form per municipality member)
+        field_ids=lambda w: {"signatory_function": f"sig-{w.clerk.id}-function"},
     ),
     Form(
         "rounds.rounds",
@@ -422,6 +498,78 @@ FORMS = [
         forms.TokenForm,
         prefix="token",
     ),
+    # --- statements (issue 12): the municipality's page, sent by its members ---
+    Form(
+        "statements.round_statement",
+        lambda w: f"/rounds/{w.statement_round}/statement",
+        lambda w: _statement_data(w, action="draft"),
+        StatementForm,
+        numbers={"draft_revision": "{}", "remarks-0-section_id": "{}"},
+        sender="clerk",
+        variant="draft",
+    ),
+    Form(
+        "statements.round_statement",
+        lambda w: f"/rounds/{w.statement_round}/statement",
+        lambda w: _statement_data(
+            w, action="submit", signatory="Stefan Roth", signatory_function="Bürgermeister"
+        ),
+        StatementForm,
+        numbers={"draft_revision": "{}", "remarks-0-section_id": "{}"},
+        sender="mayor",
+        variant="submit",
+    ),
+    Form(
+        "statements.release",
+        lambda w: f"/statements/{w.statement}/release",
+        lambda w: {"draft_revision": str(w.draft_revision)},
+        ReleaseForm,
+        numbers={"draft_revision": "{}"},
+        sender="mayor",
+    ),
+    Form(
+        "statements.return_draft",
+        lambda w: f"/statements/{w.statement}/return",
+        lambda w: {
+            "reason": "Bitte die Kosten für die Stadt nennen.",
+            "draft_revision": str(w.draft_revision),
+        },
+        ReturnForm,
+        numbers={"draft_revision": "{}"},
+        sender="mayor",
+    ),
+    # --- statements: the editors' board ---
+    Form(
+        "statement_board.extend",
+        lambda w: f"/rounds/{w.statement_round}/statements/extensions",
+        lambda w: {
+            "organisation_id": str(w.town),
+            "closes_at": _berlin(utcnow() + timedelta(days=30)),
+            "reason": "Der Rat berät erst in seiner nächsten Sitzung.",
+        },
+        ExtensionForm,
+        numbers={"organisation_id": "{}"},
+    ),
+    Form(
+        # Without the scan (a file: its checks are in tests/web/test_statement_board_pages.py
+        # and tests/services); every other field is sent bad values.
+        "statement_paper.record",
+        lambda w: f"/rounds/{w.statement_round}/statements/paper",
+        lambda w: {
+            "organisation_id": str(w.town),
+            "channel": "letter",
+            "received_at": _berlin(utcnow() - timedelta(hours=1)),
+            "receipt_number": "E-2026-0815",
+            "position": "rejection",
+            "body": "Die Stadt lehnt den Entwurf aus Kostengründen ab.",
+            "signatory": "Stefan Roth",
+            "signatory_function": "Bürgermeister",
+            "remarks-0-section_id": str(_section(w, 1)),
+            "remarks-0-body": "Die Sprachkurse kann die Stadt nicht bezahlen.",
+        },
+        PaperForm,
+        numbers={"organisation_id": "{}", "remarks-0-section_id": "{}"},
+    ),
     Form(
         "auth.login",
         lambda w: "/login",
@@ -445,6 +593,27 @@ FORMS = [
     ),
 ]
 
+
+def _statement_data(w: World, **values: str) -> dict[str, str]:
+    """The municipality's statement form (a remark on section 2), started from the
+    current draft."""
+    return {
+        "position": "consent_with_remarks",
+        "body": "Die Stadt begrüßt den Entwurf.",
+        "signatory": "",
+        "signatory_function": "",
+        "remarks-0-section_id": str(_section(w, 1)),
+        "remarks-0-body": "Mehr Kita-Plätze.",
+        "draft_revision": str(w.draft_revision),
+        **values,
+    }
+
+
+def _berlin(moment: datetime) -> str:
+    """A moment as a datetime-local field takes it (German time)."""
+    return moment.astimezone(BERLIN).strftime("%Y-%m-%dT%H:%M")
+
+
 #: POST routes that read no text and no number from their form (the ids are in the path,
 #: where the router takes only ids the columns can hold).
 WITHOUT_FIELDS = {
@@ -467,6 +636,15 @@ WITHOUT_FIELDS = {
     # Its two fields (a language among the offered ones, a local path to go back to) are
     # never stored: test_the_language_switch_takes_no_bad_value below.
     "main.set_language",
+    # Statements: "keine Bedenken", reminding the pending municipalities and publishing the
+    # statements take only ``confirmed``; removing a draft's attachment only the path's ids.
+    "statements.no_objections",
+    "statement_board.remind",
+    "statement_board.publish",
+    "statements.remove_attachment",
+    # Its only field is the PDF: its name is made safe (statement_files.safe_name), not
+    # refused, and its content is checked; both in tests/web/test_statement_pages.py.
+    "statements.upload",
 }
 
 
@@ -478,11 +656,14 @@ def world(
     app: Flask,
     client: CSRFClient,
     db: Session,
+    make_user: Callable[..., User],
     seeded: Seeded,  # noqa: F811
 ) -> World:
     users = [db.get(User, user_id) for user_id in seeded.ids["user_id"]]
     admin, editor, participant = users
     assert admin is not None and editor is not None and participant is not None
+    town = seeded.ids["organisation_id"][0]
+    mayor = db.scalars(select(User).where(User.organisation_id == town)).one()
     closed_round = close_a_round(app, db, seeded)
     with app.app_context():  # the services render e-mail templates
         token = accounts.issue_one_time_token(db, editor, "reset", 2)
@@ -494,14 +675,48 @@ def world(
             body="Doch nicht.",
         )
         feedback_service.withdraw(db, withdrawn.id, actor=admin)
+        # The municipality's clerk (drafting staff) drafts its next version, with a PDF
+        # (the mayor releases or returns the draft, attachment and all).
+        clerk = make_user("Sabine Schreiber", organisation=db.get(Organisation, town))
+        consultation_service.set_member(
+            db,
+            seeded.ids["consultation_id"][0],
+            clerk.id,
+            actor=admin,
+            role="municipality",
+            signatory=False,
+        )
+        statement = statements.save_draft(
+            db,
+            seeded.ids["round_id"][1],
+            actor=clerk,
+            organisation_id=town,
+            position="consent",
+            body="Entwurf der Verwaltung.",
+        )
+        statement_files.add_attachment(
+            db,
+            statement.id,
+            actor=clerk,
+            stream=io.BytesIO(minimal_pdf()),
+            filename="Anlage.pdf",
+        )
+    assert statement.id == seeded.ids["statement_id"][0]
     db.commit()
+
+    def person(user: User) -> Person:
+        return Person(user.id, user.email, user.organisation_id)
+
     w = World(
         seeded,
-        Person(admin.id, admin.email, admin.organisation_id),
-        Person(participant.id, participant.email, participant.organisation_id),
-        token,
-        closed_round,
-        withdrawn.id,
+        admin=person(admin),
+        participant=person(participant),
+        mayor=person(mayor),
+        clerk=person(clerk),
+        reset_token=token,
+        closed_round=closed_round,
+        withdrawn=withdrawn.id,
+        draft_revision=statement.draft_revision,
     )
     support.sign_in(client, db, admin)
     w.rows = support.snapshot(db)
@@ -525,19 +740,22 @@ class Sender:
     def __init__(self, app: Flask, connection: Connection, db: Session, w: World) -> None:
         self.app, self.connection, self.db, self.world = app, connection, db, w
 
-    def _client(self, anonymous: bool) -> CSRFClient:
+    def _client(self, sender: str | None) -> CSRFClient:
         """A browser of its own for each request: what one request did to its session
-        (a log-in, a new password that ends the other sessions) stays there."""
+        (a log-in, a new password that ends the other sessions) stays there. ``sender``:
+        who is signed in (a Person of the World by name; None: nobody)."""
         client: CSRFClient = self.app.test_client()  # type: ignore[assignment]
-        if not anonymous:
-            admin = self.db.get(User, self.world.admin.id)
-            assert admin is not None
-            support.sign_in(client, self.db, admin)
+        if sender is not None:
+            user = self.db.get(User, self.world.person(sender).id)
+            assert user is not None
+            support.sign_in(client, self.db, user)
         return client
 
-    def send(self, method: str, url: str, data: dict[str, Any], anonymous: bool = False) -> Answer:
+    def send(
+        self, method: str, url: str, data: dict[str, Any], sender: str | None = "admin"
+    ) -> Answer:
         limiter.reset()
-        client = self._client(anonymous)
+        client = self._client(sender)
         self.db.rollback()
         savepoint = self.connection.begin_nested()
         try:
@@ -656,18 +874,22 @@ def test_every_form_is_covered(app: Flask) -> None:
     assert found["admin.new_user"] == {"name": True, "email": True}
     assert found["revisions.edit_section"] == {"key": True, "title": True, "body": False}
     assert found["profile.create_token"] == {"token-name": True}
+    # Fields of a list of sub-forms count (its first entry): a statement's remark rows.
+    assert found["statements.round_statement"]["remarks-0-body"] is False
+    assert found["statement_paper.record"]["receipt_number"] is True
     # Fields of a base class count: the new password of ChangePasswordForm.
     assert set(found["profile.change_password"]) == {"current_password", "password", "confirm"}
 
 
-@pytest.mark.parametrize("form", FORMS, ids=lambda f: f.endpoint)
+@pytest.mark.parametrize("form", FORMS, ids=lambda f: f.name)
 def test_bad_values_in_a_form_are_refused_and_write_nothing(
     app: Flask, client: CSRFClient, connection: Connection, db: Session, world: World, form: Form
 ) -> None:
     sender = Sender(app, connection, db, world)
     url = form.url(world)
     valid = form.data(world)
-    control = sender.send("POST", url, valid, form.anonymous)
+    who = None if form.anonymous else form.sender
+    control = sender.send("POST", url, valid, who)
     assert control.status < 400, f"the valid form was refused: {control.status} {control.html}"
     assert not control.unchanged or form.endpoint in {
         "consultations.import_draft",  # a preview
@@ -678,8 +900,8 @@ def test_bad_values_in_a_form_are_refused_and_write_nothing(
     count = 0
     for name, label, value, character in bad_values(form, world):
         data = {**valid, **form.needs.get(name, {}), name: value}
-        answer = sender.send("POST", url, data, form.anonymous)
-        problem = judge(answer, name, character)
+        answer = sender.send("POST", url, data, who)
+        problem = judge(answer, form.field_id(world, name), character)
         count += 1
         if problem is not None:
             failures.append(f"{name} {label} {value!r}: {problem}")
