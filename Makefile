@@ -71,15 +71,20 @@ export PORT_CHECK
 check-port:
 	@$(PYTHON) -c "$$PORT_CHECK" "$(HOST)" "$(PORT)"
 
-## Pango and the DejaVu fonts for WeasyPrint (the statements annex and the confirmations'
-## PDF copies), from Debian as Chromium is
+## Pango and the fonts for WeasyPrint (the exports: revision, synopsis, tables, annex,
+## report; the confirmations' PDF copies), from Debian as Chromium is: DejaVu (Latin, Arabic,
+## Cyrillic ...), Noto Color Emoji (emoji, by fontconfig's fallback), and poppler-utils
+## (pdftotext/pdftoppm: the tests read the PDFs, and people look at their pages)
+PDF_PACKAGES = libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-noto-color-emoji poppler-utils
 pdf-libs:
-	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || [ ! -d /usr/share/fonts/truetype/dejavu ] \
+	    || [ ! -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] \
+	    || ! command -v pdftotext >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    echo "Installing Pango and the DejaVu fonts (apt) for the PDF exports ..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	    echo "Installing Pango, the fonts and poppler-utils (apt) for the PDF exports ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES) >/dev/null; \
 	  else \
-	    echo "The PDF exports need Pango and fonts: run 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core' and retry."; \
+	    echo "The PDF exports need Pango, fonts and poppler-utils: run 'sudo apt-get install $(PDF_PACKAGES)' and retry."; \
 	    exit 1; \
 	  fi; \
 	fi

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from consult import db
 from consult.demo import load_demo
 from consult.errors import ServiceError
-from consult.services import accounts, mail, reminders
+from consult.services import accounts, export_jobs, mail, reminders, search_index
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -119,6 +119,8 @@ def demo_load() -> None:
     """Load the demo county and consultation (idempotent); prints the logins."""
     with db.database().session_scope() as session:
         logins = load_demo(session)
+        # The writes index themselves; this also covers a demo loaded before search existed.
+        search_index.reindex(session)
     click.echo("Demo-Zugänge (E-Mail / Passwort):")
     roles = max((len(role) for role, _, _ in logins), default=0)
     emails = max((len(email) for _, email, _ in logins), default=0)
@@ -141,13 +143,59 @@ rounds_cli = AppGroup("rounds", help="Consultation rounds.")
 
 @rounds_cli.command("remind")
 def rounds_remind() -> None:
-    """Queue the deadline reminders that are due (48 hours before a deadline) and send them."""
+    """Queue the deadline reminders that are due (3 days and 1 day before) and send them."""
     with db.database().session_scope() as session:
         queued = reminders.queue_reminders(session)
     mail.deliver_due(db.database(), mail.settings())
     click.echo(f"queued {queued} reminders")
 
 
+exports_cli = AppGroup("exports", help="Committee packages built as jobs.")
+
+
+@exports_cli.command("run")
+def exports_run() -> None:
+    """Build the requested committee packages that are waiting (for cron and tests)."""
+    built = export_jobs.run_due(db.database())
+    click.echo(f"built {built}")
+
+
+audit_cli = AppGroup("audit", help="The audit log.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exits 1 and names the broken entries if any."""
+    from consult.services.audit import verify_chain
+
+    with db.database().session_scope(write=False) as session:
+        broken = verify_chain(session)
+    if broken:
+        click.echo(f"audit log BROKEN at entries: {', '.join(map(str, broken))}", err=True)
+        raise SystemExit(1)
+    click.echo("audit log intact")
+
+
+search_cli = AppGroup("search", help="The full-text search index.")
+
+
+@search_cli.command("reindex")
+@click.option("--consultation", "consultation_id", type=int, default=None)
+def search_reindex(consultation_id: int | None) -> None:
+    """Build the search index anew from the stored texts (all, or one consultation)."""
+    with db.database().session_scope() as session:
+        count = search_index.reindex(session, consultation_id=consultation_id)
+    click.echo(f"indexed {count} documents")
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, user_cli, token_cli, demo_cli, mail_cli, rounds_cli):
+    from consult.privacy_cli import privacy_cli  # issue 14: personal data
+
+    app.cli.add_command(privacy_cli)
+    from consult.notifications_cli import notifications_cli  # issue 14: notifications
+
+    app.cli.add_command(notifications_cli)
+    app.cli.add_command(audit_cli)
+    groups = (db_cli, user_cli, token_cli, demo_cli, mail_cli, rounds_cli, exports_cli, search_cli)
+    for group in groups:
         app.cli.add_command(group)

@@ -80,6 +80,9 @@ class Settings:
     sqlite_busy_timeout_ms: int = 10_000
     #: Delivery of mail queued by a request: "thread" (right after it), "sync", "off".
     mail_delivery: str = "thread"
+    #: Retention (services.privacy.purge): accounts with no login for this many months
+    #: after every consultation they took part in ended are anonymised; None: never.
+    retention_months: int | None = None
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -103,6 +106,7 @@ class Settings:
             ratelimit_storage_uri=_env("CONSULT_RATELIMIT_STORAGE_URI", "memory://") or "memory://",
             trusted_proxies=int(_env("CONSULT_TRUSTED_PROXIES", "0") or 0),
             upload_path=Path(_env("CONSULT_UPLOAD_PATH", str(instance / "uploads")) or "."),
+            retention_months=int(_env("CONSULT_RETENTION_MONTHS", "") or 0) or None,
         )
 
     @property

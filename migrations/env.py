@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 import consult.models  # noqa: F401  (registers every table on the metadata)
 from consult.config import Settings
 from consult.db import Base, make_engine
+from consult.models.search import is_model_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -43,6 +44,8 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # What the search index keeps beside the models (FTS5 table, tsvector column).
+        include_name=is_model_object,
     )
     with context.begin_transaction():
         context.run_migrations()

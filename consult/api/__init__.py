@@ -6,10 +6,17 @@ from flask import Flask
 
 from consult.api import (  # noqa: F401  (routes register on import)
     accounts,
+    audit,
     consultations,
     decisions,
+    exports,
     feedback,
+    notifications,
     openapi,
+    package,
+    privacy,
+    report,
+    search,
     statement_files,
     statements,
 )

@@ -320,7 +320,7 @@ def update_section(
     errors=(401, 403, 404, 409),
 )
 def publish(revision_id: int) -> ResponseReturnValue:
-    revision = drafts.publish(get_session(), revision_id, actor=api_user())
+    revision = drafts.publish(get_session(), revision_id, actor=api_user(), notify=True)
     return revision_json(revision)
 
 

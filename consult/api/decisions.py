@@ -19,7 +19,7 @@ from consult.models import FeedbackKind, FeedbackReview
 from consult.schemas import consultations as revision_schemas
 from consult.schemas import decisions as schemas
 from consult.schemas import rounds as round_schemas
-from consult.services import access, decisions, merge, response_exports, responses
+from consult.services import access, audit, decisions, merge, response_exports, responses
 
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 422)
 
@@ -316,6 +316,7 @@ FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "pdf": ("application/pdf", "pdf"),
 }
 
 
@@ -339,8 +340,8 @@ def _flag(name: str) -> bool:
     query=(
         QueryParam(
             "format",
-            {"type": "string", "enum": ["json", "csv", "xlsx", "docx"]},
-            description="json (default), csv (German Excel), xlsx or docx",
+            {"type": "string", "enum": ["json", *FORMATS]},
+            description="json (default), csv (German Excel), xlsx, docx or pdf (A4 landscape)",
         ),
         QueryParam("names", {"type": "string", "enum": ["0", "1"]}, description="0: no names"),
         QueryParam(
@@ -355,9 +356,9 @@ def response_table(round_id: int) -> ResponseReturnValue:
     chosen = request.args.get("format", "json")
     if chosen not in ("json", *FORMATS):
         raise Invalid(
-            _("Unbekanntes Format „%(f)s“: json, csv, xlsx oder docx.", f=chosen[:20]),
+            _("Unbekanntes Format „%(f)s“: json, csv, xlsx, docx oder pdf.", f=chosen[:20]),
             code="invalid_format",
-            fields={"format": _("json, csv, xlsx oder docx")},
+            fields={"format": _("json, csv, xlsx, docx oder pdf")},
         )
     table = responses.response_table(
         get_session(),
@@ -378,8 +379,17 @@ def response_table(round_id: int) -> ResponseReturnValue:
         "csv": response_exports.to_csv,
         "xlsx": response_exports.to_xlsx,
         "docx": response_exports.to_docx,
+        "pdf": response_exports.to_pdf,
     }[chosen]
     body = render(table)
+    audit.record_export(
+        get_session(),
+        actor=api_user(),
+        action="export.responses",
+        round_=table.round,
+        file_format=chosen,
+        with_names=_flag("names"),
+    )
     name = f"abwaegungstabelle-runde-{table.round.id}.{extension}"
     return Response(
         body,

@@ -21,7 +21,14 @@ from consult.models import FeedbackKind
 from consult.schemas import decisions as decision_schemas
 from consult.schemas import feedback as feedback_schemas
 from consult.schemas import statements as schemas
-from consult.services import access, decisions, feedback_locations, statement_annex, statement_files
+from consult.services import (
+    access,
+    audit,
+    decisions,
+    feedback_locations,
+    statement_annex,
+    statement_files,
+)
 
 TAG = "statements"
 
@@ -161,6 +168,13 @@ def export_annex(round_id: int) -> ResponseReturnValue:
         )
     made = statement_annex.annex(get_session(), round_id, actor=api_user())
     content = statement_annex.to_docx(made) if chosen == "docx" else statement_annex.to_pdf(made)
+    audit.record_export(
+        get_session(),
+        actor=api_user(),
+        action="export.annex",
+        round_=made.round,
+        file_format=chosen,
+    )
     name = f"anhang-stellungnahmen-runde-{made.round.id}.{chosen}"
     return _file(content, ANNEX_FORMATS[chosen], name, len(content))
 

@@ -83,6 +83,8 @@ FUNCTION: Final = TextRule(Shape.LINE, 200, required=False)
 #: The administration's receipt number (Eingangsnummer) of a statement on paper.
 RECEIPT_NUMBER: Final = TextRule(Shape.LINE, 64, required=False)
 MARKDOWN: Final = TextRule(Shape.TEXT, 2_000_000)
+#: The editors' own text of a round's procedure report (Verfahrensbericht).
+REPORT: Final = TextRule(Shape.TEXT, 200_000)
 
 # Lone surrogates and the two noncharacters every plane ends with (here: the first).
 _BROKEN = re.compile("[\ud800-\udfff\ufffe\uffff]")

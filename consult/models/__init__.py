@@ -1,6 +1,7 @@
 """All models, imported so that the metadata is complete."""
 
 from consult.models.accounts import ApiToken, OneTimeToken, Organisation, OrganisationKind, User
+from consult.models.audit import AuditEntry
 from consult.models.consultations import Consultation, Membership, Role
 from consult.models.decisions import (
     ChangeProvenance,
@@ -21,6 +22,12 @@ from consult.models.feedback import (
     Reply,
 )
 from consult.models.mail import OutboxAttachment, OutboxMessage
+from consult.models.notifications import (  # issue 14: notifications
+    DigestItem,
+    NotificationKind,
+    NotificationMode,
+    NotificationSetting,
+)
 from consult.models.revisions import (
     Placement,
     Revision,
@@ -41,6 +48,7 @@ from consult.models.rounds import (
     WorkingGroupMember,
     WorkingGroupSection,
 )
+from consult.models.search import SearchDocument, SearchKind
 from consult.models.statements import (
     PAPER_CHANNELS,
     Channel,
@@ -61,10 +69,12 @@ __all__ = [
     "PAPER_CHANNELS",
     "REMARK_SUPERSEDED",
     "ApiToken",
+    "AuditEntry",
     "ChangeProvenance",
     "Channel",
     "Consultation",
     "DecisionKind",
+    "DigestItem",
     "ExportJob",
     "ExportJobStatus",
     "ExtensionKind",
@@ -75,6 +85,9 @@ __all__ = [
     "FeedbackLocation",
     "FeedbackReview",
     "Membership",
+    "NotificationKind",
+    "NotificationMode",
+    "NotificationSetting",
     "OneTimeToken",
     "Organisation",
     "OrganisationKind",
@@ -94,6 +107,8 @@ __all__ = [
     "RoundPublication",
     "RoundReminder",
     "RoundReport",
+    "SearchDocument",
+    "SearchKind",
     "Section",
     "SectionDiff",
     "SectionVersion",

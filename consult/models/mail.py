@@ -31,6 +31,10 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Which deliverer claimed it (only that one marks it sent).
     claim_token: Mapped[str | None] = mapped_column(String(32))
+    #: One-click unsubscribe link of a notification (List-Unsubscribe, RFC 8058).
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(1000))
+    #: The HTML part beside the plain text, if any.
+    body_html: Mapped[str | None] = mapped_column(Text)
 
 
 class OutboxAttachment(Base):

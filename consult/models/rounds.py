@@ -171,3 +171,5 @@ class RoundReminder(Base):
     #: The deadline the reminder announced (a later extension may warrant a new one).
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Which reminder for that deadline was sent last: 1 (3 days before), 2 (1 day before).
+    stage: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -98,6 +98,7 @@ Email = text(textrules.EMAIL)
 StatementBody = text(textrules.STATEMENT_BODY)
 Function = text(textrules.FUNCTION)
 ReceiptNumber = text(textrules.RECEIPT_NUMBER)
+ReportBody = text(textrules.REPORT)
 
 
 #: The JSON schema of word-level diff ops: ``[op, text]`` pairs with op one of equal,

@@ -18,7 +18,7 @@ from consult.db import is_id, utcnow, write_aside
 from consult.domain import textrules
 from consult.errors import Conflict, Invalid, NotFound
 from consult.models import ApiToken, OneTimeToken, Organisation, OrganisationKind, User
-from consult.services import access, feedback_versions, mail, permissions
+from consult.services import access, audit, feedback_versions, mail, permissions
 from consult.services.locks import lock_name
 from consult.services.passwords import check_password_rules
 from consult.services.text_fields import checked
@@ -97,6 +97,14 @@ def create_organisation(session: Session, *, actor: object, name: str, kind: str
     org = Organisation(name=clean, kind=org_kind.value, is_active=True)
     session.add(org)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="organisation.created",
+        object_type="organisation",
+        object_id=org.id,
+        details={"name": org.name, "kind": org.kind},
+    )
     return org
 
 
@@ -121,6 +129,14 @@ def update_organisation(
     renamed = clean != org.name
     org.name, org.kind, org.is_active = clean, org_kind.value, bool(is_active)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="organisation.changed",
+        object_type="organisation",
+        object_id=org.id,
+        details={"name": org.name, "kind": org.kind, "is_active": org.is_active},
+    )
     if renamed:  # feedback shows the name: cached reading views must not
         feedback_versions.bump_for_organisation(session, org.id)
     return org
@@ -203,6 +219,14 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.created",
+        object_type="user",
+        object_id=user.id,
+        details={"name": user.name, "is_admin": user.is_admin},
+    )
     token = None
     if user.password_hash is None:
         token = send_invitation(session, user)
@@ -221,8 +245,13 @@ def update_user(
     is_active: bool,
 ) -> User:
     """Admin edit of a user; admins cannot demote or deactivate themselves. Raises NotPermitted,
-    NotFound, Invalid, Conflict (the address is taken; an admin locking themselves out)."""
+    NotFound, Invalid, Conflict (the address is taken; an admin locking themselves out; an
+    erased account)."""
     user = access.get_user(session, user_id, actor=actor)
+    if user.erased_at is not None:  # services.privacy: its contributions stay anonymous
+        raise Conflict(
+            _("Ein gelöschtes Konto lässt sich nicht mehr bearbeiten."), code="erased_account"
+        )
     address = normalize_email(email)
     lock_name(session, "e-mail addresses")
     other = find_user_by_email(session, address)
@@ -251,6 +280,14 @@ def update_user(
         for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
             token.revoked_at = token.revoked_at or utcnow()
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.changed",
+        object_type="user",
+        object_id=user.id,
+        details={"name": user.name, "is_admin": user.is_admin, "is_active": user.is_active},
+    )
     if renamed:  # feedback shows the name: cached reading views must not
         feedback_versions.bump_for_person(session, user.id)
     return user
@@ -290,6 +327,10 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         return None
     user.last_login_at = utcnow()
     session.flush()
+    if user.is_admin:
+        audit.record(
+            session, actor=user, action="admin.login", object_type="user", object_id=user.id
+        )
     return user
 
 

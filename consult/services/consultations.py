@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from consult.domain import textrules
 from consult.errors import Conflict, Invalid, NotFound
 from consult.models import Consultation, Membership, Role, User
-from consult.services import access, permissions, working_groups
+from consult.services import access, audit, permissions, working_groups
 from consult.services.locks import lock
 from consult.services.text_fields import checked
 
@@ -207,6 +207,21 @@ def set_member(
     if function is not None:
         membership.signatory_function = function or None
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="member.set",
+        object_type="user",
+        object_id=user.id,
+        consultation_id=consultation.id,
+        details={
+            "name": user.name,
+            "role": membership.role,
+            "signatory": membership.is_signatory,
+            "signatory_function": membership.signatory_function,
+            "working_group_ids": working_group_ids,
+        },
+    )
     return membership
 
 
@@ -239,5 +254,15 @@ def remove_member(session: Session, consultation_id: int, user_id: int, *, actor
         raise NotFound(_("Diese Person ist nicht beteiligt."))
     if membership.role == Role.EDITOR.value:
         _ensure_other_editor(session, consultation.id, user_id)
+    details = {"name": membership.user.name, "role": membership.role}
     session.delete(membership)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="member.removed",
+        object_type="user",
+        object_id=user_id,
+        consultation_id=consultation.id,
+        details=details,
+    )

@@ -39,7 +39,7 @@ from consult.models import (
     User,
 )
 from consult.models.decisions import COMMENT_DECISIONS, SUGGESTION_DECISIONS
-from consult.services import access, feedback_versions, mail, permissions
+from consult.services import access, audit, feedback_versions, mail, permissions
 from consult.services.locks import lock
 from consult.services.text_fields import checked
 
@@ -163,6 +163,15 @@ def decide(
         )
     when = now or utcnow()
     review = review_of(session, feedback)
+    audit.record(
+        session,
+        actor=actor,
+        action="decision.changed" if review.decision else "decision.made",
+        object_type="feedback",
+        object_id=feedback.id,
+        consultation_id=feedback.consultation_id,
+        details={"decision": kind.value},
+    )
     review.decision = kind.value
     review.response = text
     review.replacement = own_text
@@ -199,6 +208,15 @@ def undecide(session: Session, feedback_id: int, *, actor: object) -> Decided:
             code="already_applied",
         )
     review = review_of(session, feedback)
+    audit.record(
+        session,
+        actor=actor,
+        action="decision.withdrawn",
+        object_type="feedback",
+        object_id=feedback.id,
+        consultation_id=feedback.consultation_id,
+        details={"decision": review.decision},
+    )
     review.decision = None
     review.response = ""
     review.replacement = None
@@ -382,6 +400,14 @@ def publish_decisions(
         )
     )
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="decisions.published",
+        object_type="round",
+        object_id=round_.id,
+        consultation_id=round_.consultation_id,
+    )
     by_author: dict[int, list[tuple[Feedback, FeedbackReview]]] = defaultdict(list)
     for feedback, review in session.execute(
         select(Feedback, FeedbackReview)

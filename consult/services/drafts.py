@@ -28,7 +28,15 @@ from consult.models import (
     SectionVersion,
     User,
 )
-from consult.services import access, diffs, feedback_locations, permissions, revisions
+from consult.services import (
+    access,
+    audit,
+    diffs,
+    feedback_locations,
+    permissions,
+    revision_notices,
+    revisions,
+)
 from consult.services.section_input import (
     clean_note,
     items_from_parsed,
@@ -324,9 +332,11 @@ def update_note(session: Session, revision_id: int, *, actor: object, note: str 
     return revision
 
 
-def publish(session: Session, revision_id: int, *, actor: object) -> Revision:
-    """Freeze a draft; earlier published revisions become superseded. Raises NotFound, NotPermitted,
-    Conflict (already published)."""
+def publish(session: Session, revision_id: int, *, actor: object, notify: bool = False) -> Revision:
+    """Freeze a draft; earlier published revisions become superseded. With ``notify`` (the
+    pages and the API ask for it; scripts and the demo do not) the consultation's members
+    who may read it get a notice (services.revision_notices). Raises NotFound,
+    NotPermitted, Conflict (already published)."""
     revision = access.editable_revision(session, revision_id, actor=actor)
     for older in session.scalars(
         select(Revision).where(
@@ -342,6 +352,17 @@ def publish(session: Session, revision_id: int, *, actor: object) -> Revision:
     feedback_locations.locate_for_revision(session, revision)
     # What it changed, counted once for the history (published text never changes).
     diffs.store_changes(session, revision)
+    audit.record(
+        session,
+        actor=actor,
+        action="revision.published",
+        object_type="revision",
+        object_id=revision.id,
+        consultation_id=revision.consultation_id,
+        details={"number": revision.number},
+    )
+    if notify:
+        revision_notices.notify_published(session, revision, publisher=actor)
     return revision
 
 

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, Protocol
 
 from flask import Flask, current_app, g, has_request_context, render_template
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,14 @@ from consult.config import Settings
 from consult.db import Database, utcnow
 from consult.db import database as db_for
 from consult.extensions import LOCALES
-from consult.models import OutboxAttachment, OutboxMessage, User
+from consult.models import (
+    DigestItem,
+    NotificationMode,
+    OutboxAttachment,
+    OutboxMessage,
+    User,
+)
+from consult.services import notification_settings
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +69,14 @@ def queue(
     body: str,
     *,
     attachments: Sequence[Attachment] = (),
+    unsubscribe_url: str | None = None,
 ) -> OutboxMessage:
     """Put one message into the outbox (delivered after the request commits), with its
-    ``attachments`` (kept with it until sent). Raises nothing."""
-    message = OutboxMessage(to_address=to, subject=subject[:300], body_text=body)
+    ``attachments`` (kept with it until sent) and its one-click ``unsubscribe_url``
+    (sent as List-Unsubscribe). Raises nothing."""
+    message = OutboxMessage(
+        to_address=to, subject=subject[:300], body_text=body, unsubscribe_url=unsubscribe_url
+    )
     session.add(message)
     session.flush()
     for attachment in attachments:
@@ -90,17 +102,45 @@ def queue_template(
     *,
     attachments: Sequence[Attachment] = (),
     **context: Any,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
     """Render ``templates/mail/<name>.txt`` (first line = subject) for ``user`` and
     queue it to them (with ``attachments``): in the language they chose, not the sender's.
+
+    A notification (services.notification_settings.KIND_OF_TEMPLATE) follows the
+    person's setting for its kind: off, nothing is queued; daily digest, it is held as a
+    DigestItem for ``flask --app consult notifications digest`` (returns None in both
+    cases); immediately, it carries its one-click unsubscribe link.
     Raises jinja2's TemplateNotFound for an unknown ``name`` (a programming error)."""
+    kind, mode = notification_settings.mode_for_template(session, user, name)
+    if mode is NotificationMode.OFF:
+        return None
     context.setdefault("base_url", settings().base_url)
     language = user.locale if user.locale in LOCALES else "de"
+    link = notification_settings.unsubscribe_url(user, kind) if kind is not None else None
     with force_locale(LOCALES[language]):
         text = render_template(f"mail/{name}.txt", user=user, **context)
-    subject, _, body = text.strip("\n").partition("\n")
+        footer = f"\n-- \n{_('Diese Benachrichtigungen abbestellen:')} {link}\n" if link else ""
+    subject, _nl, body = text.strip("\n").partition("\n")
+    body = body.strip("\n") + "\n" + footer
+    if kind is not None and mode is NotificationMode.DIGEST:
+        session.add(
+            DigestItem(
+                user_id=user.id,
+                kind=kind.value,
+                consultation_id=notification_settings.consultation_of(context),
+                subject=subject.strip()[:300],
+                body_text=body,
+            )
+        )
+        session.flush()
+        return None
     return queue(
-        session, user.email, subject.strip(), body.strip("\n") + "\n", attachments=attachments
+        session,
+        user.email,
+        subject.strip(),
+        body,
+        attachments=attachments,
+        unsubscribe_url=link,
     )
 
 
@@ -114,7 +154,12 @@ def build_message(
     message["To"] = row.to_address
     message["Subject"] = row.subject
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    if row.unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(row.body_text, charset=CHARSET)
+    if row.body_html:
+        message.add_alternative(row.body_html, subtype="html", charset=CHARSET)
     for attachment in attachments:
         maintype, _slash, subtype = attachment.mime_type.partition("/")
         message.add_attachment(

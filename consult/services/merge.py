@@ -33,6 +33,7 @@ from consult.models import (
 )
 from consult.services import (
     access,
+    audit,
     drafts,
     feedback_locations,
     feedback_versions,
@@ -301,6 +302,15 @@ def merge(
     session.flush()
     feedback_locations.locate_for_revision(session, new)
     feedback_versions.bump(session, consultation.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="revision.merged",
+        object_type="revision",
+        object_id=new.id,
+        consultation_id=consultation.id,
+        details={"base": revision.number, "number": new.number, "applied": applied_ids},
+    )
     return new
 
 

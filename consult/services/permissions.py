@@ -39,6 +39,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.redeem",
         "main.health",
         "main.set_language",
+        "privacy.page",
+        "notifications.unsubscribe",
+        "notifications.unsubscribe_confirm",
     }
 )
 
@@ -519,3 +522,13 @@ def can_see_remark(
     if organisation_id is not None and viewer.municipality_id == organisation_id:
         return True
     return round_id in published_round_ids and viewer.is_member
+
+
+# --- issue 13: the committee package (consult.services.package, export_jobs) -------------
+
+
+def can_build_package(session: Session, user: Any, round_: Any) -> bool:
+    """Build and download a round's committee package (the council's papers, with the
+    statements' attachments and everyone's feedback unpublished): the consultation's
+    editors and the administration."""
+    return is_admin(user) or role_in(session, user, round_.consultation_id) is Role.EDITOR

@@ -1,4 +1,5 @@
-"""The response table as files for the committee: CSV (German Excel), XLSX and DOCX.
+"""The response table as files for the committee: CSV (German Excel), XLSX, DOCX and PDF
+(A4 landscape, from ``templates/exports/response_table.html`` through WeasyPrint).
 
 CSV is UTF-8 with a byte order mark and semicolons, which German Excel opens as it should.
 Both spreadsheet formats are safe against formula injection: a cell that begins with
@@ -16,11 +17,15 @@ from typing import Final
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.shared import Cm, Pt
+from flask import render_template
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from consult import dates
+from consult.db import utcnow
+from consult.services.export_files import PDF, render_pdf
 from consult.services.responses import ResponseRow, ResponseTable
 
 #: What a spreadsheet would take as the start of a formula.
@@ -160,11 +165,25 @@ def _add_row(grid: object, values: Sequence[str]) -> None:
         cell.text = text
 
 
+def to_pdf(table: ResponseTable) -> bytes:
+    """The table as PDF: A4 landscape, the header row repeated on every page, numbered
+    rows, page numbers and a running header (templates/exports/response_table.html)."""
+    html = render_template(
+        "exports/response_table.html",
+        table=table,
+        headers=headers(table),
+        rows=[cells(table, row) for row in table.rows],
+        made_on=dates.moment(utcnow()),
+    )
+    return render_pdf(html)
+
+
 #: The file formats of the table: media type and how it is made.
 MEDIA_TYPES: Final = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": PDF,
 }
 
 
@@ -172,6 +191,6 @@ def export(table: ResponseTable, file_format: str) -> tuple[bytes, str, str]:
     """The table as a file of ``file_format`` (a key of :data:`MEDIA_TYPES`): its bytes,
     media type and file name. Raises KeyError for another format (callers offer only
     these)."""
-    render = {"csv": to_csv, "xlsx": to_xlsx, "docx": to_docx}[file_format]
+    render = {"csv": to_csv, "xlsx": to_xlsx, "docx": to_docx, "pdf": to_pdf}[file_format]
     name = f"abwaegungstabelle-runde-{table.round.id}.{file_format}"
     return render(table), MEDIA_TYPES[file_format], name

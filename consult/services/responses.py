@@ -30,7 +30,7 @@ from consult.models import (
     SectionVersion,
     User,
 )
-from consult.services import access, decisions, feedback_versions, permissions
+from consult.services import access, audit, decisions, feedback_versions, permissions
 from consult.services.locks import lock
 
 
@@ -192,5 +192,13 @@ def publish_responses(
         )
     )
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="responses.published",
+        object_type="round",
+        object_id=round_.id,
+        consultation_id=round_.consultation_id,
+    )
     feedback_versions.bump(session, consultation.id)
     return round_

@@ -30,7 +30,7 @@ from consult.models import (
     WorkingGroup,
     WorkingGroupMember,
 )
-from consult.services import access, mail, permissions
+from consult.services import access, audit, mail, permissions
 from consult.services.locks import lock
 from consult.services.text_fields import checked
 
@@ -215,6 +215,15 @@ def create_round(
     round_.groups = [RoundGroup(working_group_id=i) for i in sorted(set(group_ids))]
     session.add(round_)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="round.opened",
+        object_type="round",
+        object_id=round_.id,
+        consultation_id=round_.consultation_id,
+        details={"title": round_.title, "closes_at": round_.closes_at.isoformat()},
+    )
     if notify:
         _invite(session, round_)
     return round_
@@ -332,6 +341,15 @@ def _move_deadline(
     round_.closes_at = new_end
     round_.closed_early_at = None
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="round.reopened" if kind is ExtensionKind.REOPENING else "round.extended",
+        object_type="round",
+        object_id=round_.id,
+        consultation_id=round_.consultation_id,
+        details={"closes_at": new_end.isoformat(), "reason": reason},
+    )
     if notify and kind is ExtensionKind.REOPENING:
         for user in invited_users(session, round_):
             mail.queue_template(session, user, "round_reopened", round=round_, reason=reason)
@@ -355,6 +373,14 @@ def close_round(
     if round_.opens_at > now:
         round_.opens_at = now
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="round.closed",
+        object_type="round",
+        object_id=round_.id,
+        consultation_id=round_.consultation_id,
+    )
     return round_
 
 

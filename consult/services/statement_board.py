@@ -40,7 +40,7 @@ from consult.models import (
     StatementVersion,
     User,
 )
-from consult.services import feedback_versions, mail, permissions
+from consult.services import audit, feedback_versions, mail, permissions
 from consult.services import statement_access as reach
 from consult.services.locks import lock
 from consult.services.rounds import parse_datetime
@@ -245,6 +245,19 @@ def extend(
     )
     session.add(extension)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="statement.extended",
+        object_type="round",
+        object_id=round_.id,
+        consultation_id=round_.consultation_id,
+        details={
+            "municipality": organisation.name,
+            "closes_at": new_end.isoformat(),
+            "reason": why,
+        },
+    )
     if notify:
         for member in members_by_municipality(session, round_).get(organisation.id, []):
             mail.queue_template(
@@ -299,6 +312,14 @@ def publish(
         )
     )
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="statements.published",
+        object_type="round",
+        object_id=round_.id,
+        consultation_id=round_.consultation_id,
+    )
     feedback_versions.bump(session, round_.consultation_id)  # their remarks become visible
     return round_
 

@@ -14,7 +14,7 @@ from consult.db import utcnow
 from consult.domain import textrules
 from consult.errors import Conflict, Invalid
 from consult.models import PAPER_CHANNELS, Channel, StatementVersion
-from consult.services import permissions, statement_text, statement_versions
+from consult.services import audit, permissions, statement_text, statement_versions
 from consult.services import statement_access as reach
 from consult.services.rounds import parse_datetime
 from consult.services.statement_text import RemarkInput
@@ -97,6 +97,20 @@ def record_paper(
     )
     version.recorded_by_id = user.id
     version.receipt_number = number or None
+    audit.record(
+        session,
+        actor=actor,
+        action="statement.recorded",
+        object_type="statement",
+        object_id=statement.id,
+        consultation_id=round_.consultation_id,
+        details={
+            "municipality": organisation.name,
+            "version": version.number,
+            "channel": way.value,
+            "received_at": received.isoformat(),
+        },
+    )
     if notify:
         statement_versions.confirm(
             session,

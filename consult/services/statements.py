@@ -33,7 +33,7 @@ from consult.models import (
     StatementVersion,
     User,
 )
-from consult.services import mail, permissions, statement_text
+from consult.services import audit, mail, permissions, statement_text
 from consult.services import statement_access as reach
 from consult.services.locks import lock
 from consult.services.statement_text import NO_OBJECTIONS, RemarkInput
@@ -178,6 +178,15 @@ def submit(
         now=when,
     )
     version.submitted_by_id = user.id
+    audit.record(
+        session,
+        actor=actor,
+        action="statement.submitted",
+        object_type="statement",
+        object_id=statement.id,
+        consultation_id=round_.consultation_id,
+        details={"municipality": organisation.name, "version": version.number},
+    )
     if notify:
         confirm(session, version, [user], "statement_confirmation")
     return version
@@ -269,6 +278,15 @@ def release(
         now=when,
     )
     version.submitted_by_id, version.drafted_by_id = user.id, drafter
+    audit.record(
+        session,
+        actor=actor,
+        action="statement.released",
+        object_type="statement",
+        object_id=statement.id,
+        consultation_id=round_.consultation_id,
+        details={"municipality": organisation.name, "version": version.number},
+    )
     if notify:
         confirm(session, version, [user], "statement_confirmation")
     return version
@@ -304,6 +322,15 @@ def return_draft(
     statement.draft_revision += 1
     statement.updated_at = when
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="statement.returned",
+        object_type="statement",
+        object_id=statement.id,
+        consultation_id=round_.consultation_id,
+        details={"municipality": statement.organisation.name, "reason": why},
+    )
     drafter = statement.drafted_by
     if notify and drafter is not None and drafter.id != user.id and drafter.is_active:
         mail.queue_template(

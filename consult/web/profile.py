@@ -9,8 +9,8 @@ from flask_login import current_user, login_user
 
 from consult.db import get_session
 from consult.errors import ServiceError
-from consult.models import User
-from consult.services import accounts, permissions
+from consult.models import NotificationMode, User
+from consult.services import accounts, notification_settings, permissions
 from consult.web.forms import ChangePasswordForm, ProfileForm, TokenForm
 from consult.web.util import form_error, render_form
 
@@ -25,6 +25,20 @@ def _me() -> User:
     return permissions.require_user(current_user._get_current_object())
 
 
+def notification_context(me: User) -> dict[str, object]:
+    """The "Benachrichtigungen" section's rows: (kind, label, current mode) per kind."""
+    current = notification_settings.my_settings(get_session(), actor=me)
+    return {
+        "notification_rows": [
+            (kind.value, notification_settings.kind_label(kind), mode.value)
+            for kind, mode in current.items()
+        ],
+        "notification_modes": [
+            (mode.value, notification_settings.mode_label(mode)) for mode in NotificationMode
+        ],
+    }
+
+
 def _page(status: int = 200, **overrides: object) -> ResponseReturnValue:
     me = _me()
     context: dict[str, object] = {
@@ -34,6 +48,7 @@ def _page(status: int = 200, **overrides: object) -> ResponseReturnValue:
         "tokens": accounts.list_api_tokens(get_session(), actor=me),
         "new_token": None,
         "new_token_name": None,
+        **notification_context(me),
     }
     context.update(overrides)
     return render_form("profile/profile.html", status, **context)

@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 from consult.db import get_session, utcnow
 from consult.errors import Conflict
 from consult.models import Round
-from consult.services import access, decisions, outcomes, permissions, response_exports, responses
+from consult.services import (
+    access,
+    audit,
+    decisions,
+    outcomes,
+    permissions,
+    response_exports,
+    responses,
+)
 from consult.web import confirm
 
 bp = Blueprint("responses", __name__)
@@ -64,14 +72,22 @@ def table(round_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/rounds/<int:round_id>/responses.<any(csv, xlsx, docx):file_format>")
+@bp.route("/rounds/<int:round_id>/responses.<any(csv, xlsx, docx, pdf):file_format>")
 def download(round_id: int, file_format: str) -> ResponseReturnValue:
-    """The table as CSV (German Excel), XLSX or DOCX, with the page's options."""
+    """The table as CSV (German Excel), XLSX, DOCX or PDF, with the page's options."""
     with_names, with_text = _options()
     found = responses.response_table(
         get_session(), round_id, actor=current_user, with_names=with_names, with_text=with_text
     )
     body, media_type, name = response_exports.export(found, file_format)
+    audit.record_export(
+        get_session(),
+        actor=current_user,
+        action="export.responses",
+        round_=found.round,
+        file_format=file_format,
+        with_names=with_names,
+    )
     return Response(
         body,
         content_type=media_type,

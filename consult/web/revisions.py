@@ -262,7 +262,7 @@ def update_note(revision_id: int) -> ResponseReturnValue:
 
 @bp.route("/<int:revision_id>/publish", methods=["POST"])
 def publish(revision_id: int) -> ResponseReturnValue:
-    revision = drafts.publish(get_session(), revision_id, actor=current_user)
+    revision = drafts.publish(get_session(), revision_id, actor=current_user, notify=True)
     flash(
         _("Fassung %(n)s ist veröffentlicht und damit eingefroren.", n=revision.number), "success"
     )

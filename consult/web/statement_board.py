@@ -23,8 +23,14 @@ from consult import dates
 from consult.db import get_session, parse_number, utcnow
 from consult.errors import ServiceError
 from consult.models import Organisation, Round
+from consult.services import (
+    audit,
+    permissions,
+    statement_annex,
+    statement_board,
+    statement_reminders,
+)
 from consult.services import consultations as consultation_service
-from consult.services import permissions, statement_annex, statement_board, statement_reminders
 from consult.services import rounds as round_service
 from consult.services import statement_access as reach
 from consult.services.statement_board import Board, Row
@@ -331,6 +337,13 @@ def annex(round_id: int, file_format: str) -> ResponseReturnValue:
         content = statement_annex.to_docx(made)
     else:
         content = statement_annex.to_pdf(made)
+    audit.record_export(
+        get_session(),
+        actor=current_user,
+        action="export.annex",
+        round_=made.round,
+        file_format=file_format,
+    )
     response = Response(content, mimetype=ANNEX_TYPES[file_format])
     name = f"anhang-stellungnahmen-runde-{made.round.id}.{file_format}"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -210,7 +210,14 @@ class Operation:
 
     @property
     def query_parameters(self) -> list[str]:
-        return [p["name"] for p in self.spec.get("parameters", []) if p["in"] == "query"]
+        """The query parameters that take a number or one of a set of words (free text
+        such as a search query or an action filter has no bad value among BAD_QUERY)."""
+        return [
+            p["name"]
+            for p in self.spec.get("parameters", [])
+            if p["in"] == "query"
+            and (p.get("schema", {}).get("type") != "string" or "enum" in p.get("schema", {}))
+        ]
 
     @property
     def statuses(self) -> set[int]:

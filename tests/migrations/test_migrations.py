@@ -36,6 +36,7 @@ import consult.models  # noqa: F401  (every table on the metadata)
 from consult import config, create_app
 from consult.cli import MIGRATIONS
 from consult.db import Base, make_engine
+from consult.models.search import is_model_object
 from tests.conftest import make_settings
 from tests.servers import fresh_database
 
@@ -86,6 +87,9 @@ def schema_differences(engine: Engine) -> list[Any]:
                 "compare_type": True,
                 "compare_server_default": True,
                 "render_as_batch": engine.dialect.name == "sqlite",
+                # The search index's FTS5 table (SQLite), vector column and index
+                # (PostgreSQL) are kept beside the models (consult.models.search).
+                "include_name": is_model_object,
             },
         )
         differences: list[Any] = compare_metadata(context, Base.metadata)
@@ -93,7 +97,8 @@ def schema_differences(engine: Engine) -> list[Any]:
 
 
 def tables(engine: Engine) -> set[str]:
-    return set(inspect(engine).get_table_names())
+    """The tables, without the search index's FTS5 tables (consult.models.search)."""
+    return {t for t in inspect(engine).get_table_names() if is_model_object(t, "table", {})}
 
 
 def revisions_base_to_head() -> list[str]:

@@ -357,7 +357,7 @@ def test_an_editor_sees_what_came_in_what_is_open_and_the_reminders(
     assert long_open.own == Counts()
     reminders = {i.round.title: i.reminder for i in page.running}
     assert reminders["Lange offen"] == dashboard.Reminder(
-        state="planned", at=long_open.closes_at - timedelta(hours=48)
+        state="planned", at=long_open.closes_at - timedelta(days=3)
     )
     due = reminders["Morgen zu Ende"]
     assert due is not None and due.state == "due"
@@ -458,7 +458,7 @@ def test_many_consultations_are_decided_at_once_as_one_at_a_time(
 
 def test_the_window_constants_are_what_the_page_says() -> None:
     # templates/main/index.html says "in den letzten 7 Tagen" from NEW_FEEDBACK.days and
-    # names the 48 hours of the reminders.
+    # names the 3 days of the first reminder (issue 14).
     assert timedelta(days=7) == dashboard.NEW_FEEDBACK
-    assert timedelta(hours=48) == dashboard.REMINDER_BEFORE
+    assert timedelta(days=3) == dashboard.REMINDER_BEFORE
     assert isinstance(dashboard.RECENTLY_CLOSED, timedelta)

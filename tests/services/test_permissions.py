@@ -118,6 +118,7 @@ ACTIONS: dict[str, Callable[[World, Any], bool]] = {
     ),
     "can_manage_rounds": lambda w, a: permissions.can_manage_rounds(w.db, a, w.consultation),
     "can_read_round": lambda w, a: permissions.can_read_round(w.db, a, w.round),
+    "can_build_package": lambda w, a: permissions.can_build_package(w.db, a, w.round),
     "can_read_published_responses": lambda w, a: permissions.can_read_published_responses(
         w.db, a, w.round
     ),
@@ -186,6 +187,7 @@ ALLOWED: dict[str, set[str]] = {
     "can_edit_revision[draft]": EDITORS,
     "can_manage_rounds": EDITORS,
     "can_read_round": EDITORS | INVITED,
+    "can_build_package": EDITORS,  # the council's papers, with unpublished feedback
     "can_read_published_responses": EDITORS | INVITED | {"observer"},
     "can_give_feedback": INVITED,  # editors decide on feedback, they do not give it
     "can_decide_feedback": EDITORS,

@@ -56,6 +56,8 @@ from consult.services import consultations as consultation_service
 from consult.services import feedback as feedback_service
 from consult.services.rounds import BERLIN
 from consult.web import decision_forms, forms
+from consult.web import privacy as privacy_web
+from consult.web import report as report_web
 from consult.web.statement_board_forms import ExtensionForm, PaperForm, SignatoryForm
 from consult.web.statement_forms import ReleaseForm, ReturnForm, StatementForm
 from tests import support
@@ -429,6 +431,20 @@ FORMS = [
         numbers={"snippet": "{}", "snippet_id": "{}"},
     ),
     Form(
+        # Erasing one's own account: the password is compared, never stored.
+        "privacy.erase_me",
+        lambda w: "/profile/erasure",
+        lambda w: {"current_password": PASSWORD, "confirmed": "1"},
+        privacy_web.ErasureForm,
+        sender="participant",
+    ),
+    Form(
+        "report.save",
+        lambda w: f"/rounds/{w.id('round_id')}/report",
+        lambda w: {"body": "Die Beteiligungsrunde fand vom 1. bis zum 30. Juni statt."},
+        report_web.ReportForm,
+    ),
+    Form(
         "decisions.assign",
         lambda w: f"/feedback/{w.id('comment_id', 0)}/assignee",
         lambda w: {"assignee_id": str(w.admin.id)},
@@ -617,6 +633,11 @@ def _berlin(moment: datetime) -> str:
 #: POST routes that read no text and no number from their form (the ids are in the path,
 #: where the router takes only ids the columns can hold).
 WITHOUT_FIELDS = {
+    # Notifications (issue 14): the settings are radio buttons of a fixed choice (a bad
+    # value is refused and nothing changes: tests/services/test_notification_settings.py);
+    # unsubscribing takes only the signed token in its path.
+    "notifications.update_settings",
+    "notifications.unsubscribe_confirm",
     "admin.reinvite",
     "auth.logout",
     "consultations.remove_member",
@@ -645,6 +666,12 @@ WITHOUT_FIELDS = {
     # Its only field is the PDF: its name is made safe (statement_files.safe_name), not
     # refused, and its content is checked; both in tests/web/test_statement_pages.py.
     "statements.upload",
+    # Building a round's committee package: no fields (tests/web/test_package_pages.py).
+    "package.build",
+    # Returning to the generated procedure report: only ``confirmed``.
+    "report.reset",
+    # An admin erasing an account: only ``confirmed`` (the id is in the path).
+    "privacy.erase_user",
 }
 
 

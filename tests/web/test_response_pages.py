@@ -191,7 +191,8 @@ def test_options_leave_out_names_or_text_and_the_downloads_keep_them(site: Site)
     page = site.get(w.editor, f"/rounds/{d.round_id}/responses?names=0&text=0")
     downloads = links(tree(page).xpath("//div[contains(@class, 'responses-downloads')]")[0])
     assert downloads == [
-        f"/rounds/{d.round_id}/responses.{ext}?names=0&text=0" for ext in ("csv", "xlsx", "docx")
+        f"/rounds/{d.round_id}/responses.{ext}?names=0&text=0"
+        for ext in ("csv", "xlsx", "docx", "pdf")
     ]
     # The options are a form of checkboxes with labels, sent with "Anzeigen".
     form = tree(page).xpath("//form[contains(@class, 'responses-options')]")[0]

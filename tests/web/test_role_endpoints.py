@@ -42,6 +42,9 @@ PUBLIC_WEB_ENDPOINTS = frozenset(
         "auth.redeem",
         "main.health",
         "main.set_language",
+        "privacy.page",
+        "notifications.unsubscribe",
+        "notifications.unsubscribe_confirm",
     }
 )
 #: API endpoints that need no token.

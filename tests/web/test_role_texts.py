@@ -141,7 +141,7 @@ def test_api_tokens_wait_behind_a_disclosure_for_developers(
     assert details, html
     assert details.group(1) == "Für Entwickler"
     assert " open" not in details.group(0)  # closed for someone without tokens
-    assert html.index("<details") < html.index("API-Tokens")
+    assert html.index("<details") < html.index('id="tokens-h"')  # the heading inside it
     # Once there is a token, the section is open.
     response = client.post("/profile/tokens", data={"token-name": "Ratsinformationssystem"})
     assert response.status_code == 201

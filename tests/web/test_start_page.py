@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from consult import dates
 from consult.models import User
 from consult.services import feedback
+from consult.services.reminders import REMINDER_BEFORE
 from consult.web.main import until
 from tests import support
 from tests.conftest import CSRFClient
@@ -178,7 +179,7 @@ def test_editor(app: Flask, db: Session, world: Built, people: People) -> None:
     assert "Neu in den letzten 7 Tagen 4" in soon
     assert "Noch offen 4 Beiträge" in soon
     reminder_at = dates.moment(
-        world.rounds["Bald zu Ende"].closes_at - timedelta(hours=48), "de", weekday=True
+        world.rounds["Bald zu Ende"].closes_at - REMINDER_BEFORE, "de", weekday=True
     )
     assert f"Die Eingeladenen werden am {reminder_at} per E-Mail an die Frist erinnert." in soon
     later = card(html, "Später offen")
