@@ -18,15 +18,9 @@ from flask_babel import lazy_gettext as _l
 
 from consult import dates
 from consult.services.audit import AuditView
+from consult.services.consultations import ROLE_LABELS
 from consult.services.response_exports import decision_labels, neutralised
 
-#: The roles in a consultation, as the members page names them.
-_ROLE_LABELS: dict[str, Any] = {
-    "editor": _l("Redaktion"),
-    "participant": _l("Teilnehmende"),
-    "municipality": _l("Kommune"),
-    "observer": _l("Beobachtung"),
-}
 #: Details that are points in time (stored as ISO text).
 _MOMENTS = frozenset({"closes_at", "received_at", "previous_closes_at", "opens_at"})
 
@@ -128,7 +122,7 @@ def _detail(key: str, value: object) -> str:
     if key == "decision" and isinstance(value, str):
         return decision_labels().get(value, value)
     if key == "role" and isinstance(value, str):
-        label = _ROLE_LABELS.get(value)
+        label = ROLE_LABELS.get(value)
         return str(label) if label is not None else value
     if key in _MOMENTS and isinstance(value, str):
         try:

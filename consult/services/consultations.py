@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -14,6 +15,14 @@ from consult.models import Consultation, Membership, Role, User
 from consult.services import access, audit, permissions, working_groups
 from consult.services.locks import lock
 from consult.services.text_fields import checked
+
+#: The roles in a consultation as people read them (members page, start page, audit log).
+ROLE_LABELS = {
+    Role.EDITOR.value: _l("Redaktion"),
+    Role.PARTICIPANT.value: _l("Teilnehmende"),
+    Role.MUNICIPALITY.value: _l("Kommune"),
+    Role.OBSERVER.value: _l("Beobachtung"),
+}
 
 
 def list_for_user(session: Session, *, actor: object) -> list[tuple[Consultation, str | None]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
@@ -29,13 +28,6 @@ from consult.web.statement_board_forms import SignatoryForm
 from consult.web.util import form_error, render_form
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
-
-ROLE_LABELS = {
-    Role.EDITOR.value: _l("Redaktion"),
-    Role.PARTICIPANT.value: _l("Teilnehmende"),
-    Role.MUNICIPALITY.value: _l("Kommune"),
-    Role.OBSERVER.value: _l("Beobachtung"),
-}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -72,7 +64,7 @@ def show(consultation_id: int) -> ResponseReturnValue:
         can_edit=permissions.can_edit_consultation(db, current_user, consultation),
         draft=revision_service.current_draft(db, consultation.id),
         role=permissions.role_in(db, current_user, consultation),
-        role_labels=ROLE_LABELS,
+        role_labels=service.ROLE_LABELS,
         merge_pending=merge_preview.pending(db, consultation, actor=current_user),
     )
 
@@ -156,7 +148,7 @@ def _members_page(
         members=service.list_members(db, consultation.id, actor=current_user),
         form=form,
         can_manage=permissions.can_manage_members(db, current_user, consultation),
-        role_labels=ROLE_LABELS,
+        role_labels=service.ROLE_LABELS,
         signatory_form=signatory_form or SignatoryForm(formdata=None),
         signatory_user=signatory_user,
     )

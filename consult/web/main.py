@@ -23,7 +23,7 @@ from consult import dates
 from consult.db import get_session
 from consult.extensions import LANGUAGES
 from consult.services import dashboard, permissions
-from consult.web.consultations import ROLE_LABELS
+from consult.services.consultations import ROLE_LABELS
 from consult.web.util import safe_next
 
 bp = Blueprint("main", __name__)
