@@ -128,12 +128,27 @@ class ReceivedMail:
     recipients: tuple[str, ...]
     subject: str
     body: str
+    #: The text/html part, if the message has one.
+    html: str | None = None
+    #: Every header as received (decoded), in order.
+    headers: tuple[tuple[str, str], ...] = ()
+    #: The top-level Content-Type ("multipart/alternative", "text/plain", ...).
+    content_type: str = ""
+
+    def header(self, name: str) -> list[str]:
+        """The values of header ``name`` (case-insensitive), in order."""
+        return [value for key, value in self.headers if key.lower() == name.lower()]
 
 
 def _plain_text(message: EmailMessage) -> str:
     part = message.get_body(("plain",))
     content = part.get_content() if part is not None else ""
     return str(content).replace("\r\n", "\n")
+
+
+def _html_text(message: EmailMessage) -> str | None:
+    part = message.get_body(("html",))
+    return None if part is None else str(part.get_content()).replace("\r\n", "\n")
 
 
 class SmtpSink:
@@ -150,7 +165,12 @@ class SmtpSink:
         message = message_from_bytes(envelope.original_content, policy=default_policy)
         assert isinstance(message, EmailMessage)
         mail = ReceivedMail(
-            tuple(envelope.rcpt_tos), str(message["Subject"] or ""), _plain_text(message)
+            tuple(envelope.rcpt_tos),
+            str(message["Subject"] or ""),
+            _plain_text(message),
+            html=_html_text(message),
+            headers=tuple((key, str(value)) for key, value in message.items()),
+            content_type=message.get_content_type(),
         )
         with self._lock:
             self._received.append(mail)
@@ -160,16 +180,18 @@ class SmtpSink:
         with self._lock:
             return list(self._received)
 
-    def start(self) -> None:
+    def start(self, port: int | None = None) -> None:
+        """Listen on ``port`` (a port chosen before, e.g. one a test found closed), or on
+        a free one."""
         for _ in range(50):  # a free port may be taken by someone else in between
-            port = free_port()
-            controller = Controller(self, hostname="127.0.0.1", port=port)
+            chosen = port or free_port()
+            controller = Controller(self, hostname="127.0.0.1", port=chosen)
             try:
                 controller.start()
             except (OSError, RuntimeError):
                 time.sleep(0.05)
                 continue
-            self._controller, self.port = controller, port
+            self._controller, self.port = controller, chosen
             return
         raise RuntimeError("could not start the SMTP sink")
 

@@ -1,8 +1,6 @@
-"""E-mail: queue in the outbox table, deliver with retries through a backend.
-
-Backends (``CONSULT_MAIL_BACKEND``): ``console`` prints, ``file`` writes one .eml
-per message into ``CONSULT_MAIL_DIR``, ``smtp`` talks to ``CONSULT_SMTP_HOST``.
-A failed delivery stays queued and is retried with growing pauses.
+"""E-mail: queue in the outbox table, deliver with retries through a backend
+(:mod:`consult.services.mail_backends`). A failed delivery stays queued and is retried
+with growing pauses.
 """
 
 from __future__ import annotations
@@ -10,15 +8,12 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import smtplib
-import sys
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
-from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from flask import Flask, current_app, g, has_request_context, render_template
 from flask_babel import force_locale
@@ -29,6 +24,7 @@ from sqlalchemy.orm import Session
 from consult.config import Settings
 from consult.db import Database, utcnow
 from consult.db import database as db_for
+from consult.domain import mailtext
 from consult.extensions import LOCALES
 from consult.models import (
     DigestItem,
@@ -38,6 +34,7 @@ from consult.models import (
     User,
 )
 from consult.services import notification_settings
+from consult.services.mail_backends import Backend, backend_for
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +67,17 @@ def queue(
     *,
     attachments: Sequence[Attachment] = (),
     unsubscribe_url: str | None = None,
+    html: str | None = None,
 ) -> OutboxMessage:
     """Put one message into the outbox (delivered after the request commits), with its
-    ``attachments`` (kept with it until sent) and its one-click ``unsubscribe_url``
-    (sent as List-Unsubscribe). Raises nothing."""
+    ``attachments`` (kept with it until sent), its one-click ``unsubscribe_url`` (sent as
+    List-Unsubscribe) and its ``html`` alternative (see :func:`render`). Raises nothing."""
     message = OutboxMessage(
-        to_address=to, subject=subject[:300], body_text=body, unsubscribe_url=unsubscribe_url
+        to_address=to,
+        subject=subject[:300],
+        body_text=body,
+        body_html=html,
+        unsubscribe_url=unsubscribe_url,
     )
     session.add(message)
     session.flush()
@@ -101,6 +103,7 @@ def queue_template(
     name: str,
     *,
     attachments: Sequence[Attachment] = (),
+    urgent: bool = False,
     **context: Any,
 ) -> OutboxMessage | None:
     """Render ``templates/mail/<name>.txt`` (first line = subject) for ``user`` and
@@ -109,38 +112,79 @@ def queue_template(
     A notification (services.notification_settings.KIND_OF_TEMPLATE) follows the
     person's setting for its kind: off, nothing is queued; daily digest, it is held as a
     DigestItem for ``flask --app consult notifications digest`` (returns None in both
-    cases); immediately, it carries its one-click unsubscribe link.
+    cases); immediately, it carries its one-click unsubscribe link. An ``urgent`` one
+    (the last reminder before a deadline) is not held for the digest, which could bring
+    it too late; off still means off.
     Raises jinja2's TemplateNotFound for an unknown ``name`` (a programming error)."""
     kind, mode = notification_settings.mode_for_template(session, user, name)
     if mode is NotificationMode.OFF:
         return None
     context.setdefault("base_url", settings().base_url)
-    language = user.locale if user.locale in LOCALES else "de"
-    link = notification_settings.unsubscribe_url(user, kind) if kind is not None else None
+    language = language_of(user)
     with force_locale(LOCALES[language]):
         text = render_template(f"mail/{name}.txt", user=user, **context)
-        footer = f"\n-- \n{_('Diese Benachrichtigungen abbestellen:')} {link}\n" if link else ""
     subject, _nl, body = text.strip("\n").partition("\n")
-    body = body.strip("\n") + "\n" + footer
-    if kind is not None and mode is NotificationMode.DIGEST:
+    subject, body = subject.strip(), body.strip("\n") + "\n"
+    if kind is not None and mode is NotificationMode.DIGEST and not urgent:
         session.add(
             DigestItem(
                 user_id=user.id,
                 kind=kind.value,
                 consultation_id=notification_settings.consultation_of(context),
-                subject=subject.strip()[:300],
+                subject=subject[:300],
                 body_text=body,
             )
         )
         session.flush()
         return None
+    link = notification_settings.unsubscribe_url(user, [kind]) if kind is not None else None
+    return queue_rendered(session, user, subject, body, unsubscribe=link, attachments=attachments)
+
+
+def language_of(user: User) -> str:
+    """The language ``user`` reads mail in (German unless they chose another we offer)."""
+    return user.locale if user.locale in LOCALES else "de"
+
+
+def render(subject: str, body: str, *, language: str, unsubscribe: str | None) -> tuple[str, str]:
+    """The text and HTML parts of a mail whose text is ``body``: the text part with the
+    unsubscribe line as its signature, the HTML part built from the same text (its
+    paragraphs, headings and links; everything escaped) with the link in its footer.
+    Raises nothing."""
+    with force_locale(LOCALES[language]):
+        label = _("Diese Benachrichtigungen abbestellen:")
+        html = render_template(
+            "mail/layout.html",
+            subject=subject,
+            blocks=mailtext.blocks(body),
+            lang=language,
+            unsubscribe=unsubscribe,
+            settings_url=f"{settings().base_url}/profile/#notifications",
+        )
+    footer = f"\n-- \n{label} {unsubscribe}\n" if unsubscribe else ""
+    return body + footer, html
+
+
+def queue_rendered(
+    session: Session,
+    user: User,
+    subject: str,
+    body: str,
+    *,
+    unsubscribe: str | None = None,
+    attachments: Sequence[Attachment] = (),
+) -> OutboxMessage:
+    """Queue a mail written in ``user``'s language to them with both parts (see
+    :func:`render`) and its one-click ``unsubscribe`` link. Raises nothing."""
+    text, html = render(subject, body, language=language_of(user), unsubscribe=unsubscribe)
     return queue(
         session,
         user.email,
-        subject.strip(),
-        body,
+        subject,
+        text,
         attachments=attachments,
-        unsubscribe_url=link,
+        unsubscribe_url=unsubscribe,
+        html=html,
     )
 
 
@@ -169,73 +213,6 @@ def build_message(
             filename=attachment.filename,
         )
     return message
-
-
-class Backend(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
-
-
-class ConsoleBackend:
-    """Prints each message to standard error, so command output (ids, tokens) stays clean.
-
-    Printed for a person to read: the headers and the body decoded (umlauts as umlauts,
-    not quoted-printable or base64), the body's links whole.
-    """
-
-    #: The headers printed, in this order.
-    HEADERS = ("From", "To", "Subject", "Date", "Message-ID")
-
-    def __init__(self, stream: Any = None) -> None:
-        self.stream = stream
-
-    @classmethod
-    def readable(cls, message: EmailMessage) -> str:
-        """The message as text: its headers decoded, a blank line, its plain-text body."""
-        lines = [f"{name}: {message[name]}" for name in cls.HEADERS if message[name] is not None]
-        part = message.get_body(preferencelist=("plain",))
-        body = part.get_content() if isinstance(part, EmailMessage) else ""
-        return "\n".join(lines) + "\n\n" + str(body).rstrip("\n") + "\n"
-
-    def send(self, message: EmailMessage) -> None:
-        stream = self.stream or sys.stderr
-        stream.write("----- E-Mail -----\n" + self.readable(message) + "------------------\n")
-        stream.flush()
-
-
-class FileBackend:
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def send(self, message: EmailMessage) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
-        ident = str(message["Message-ID"]).strip("<>").split("@")[0]
-        (self.directory / f"{stamp}-{ident}.eml").write_bytes(message.as_bytes())
-
-
-class SmtpBackend:
-    def __init__(self, cfg: Settings) -> None:
-        self.cfg = cfg
-
-    def send(self, message: EmailMessage) -> None:
-        with smtplib.SMTP(self.cfg.smtp_host, self.cfg.smtp_port, timeout=20) as smtp:
-            if self.cfg.smtp_starttls:
-                smtp.starttls()
-            if self.cfg.smtp_user:
-                smtp.login(self.cfg.smtp_user, self.cfg.smtp_password or "")
-            smtp.send_message(message)
-
-
-def backend_for(cfg: Settings) -> Backend:
-    """The delivery backend that ``CONSULT_MAIL_BACKEND`` names.
-    Raises ValueError for an unknown one."""
-    if cfg.mail_backend == "smtp":
-        return SmtpBackend(cfg)
-    if cfg.mail_backend == "file":
-        return FileBackend(cfg.mail_dir)
-    if cfg.mail_backend == "console":
-        return ConsoleBackend()
-    raise ValueError(f"unknown CONSULT_MAIL_BACKEND {cfg.mail_backend!r}")
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -1,6 +1,8 @@
 """The daily digest: the notifications a person chose to get once a day, in one e-mail,
 grouped by consultation. Run by ``flask --app consult notifications digest`` from cron.
 
+Each item is shown without its own unsubscribe line; the digest carries one link (and
+List-Unsubscribe header) that turns off every kind it gathers.
 Each held item is put into exactly one digest: the person's items are locked while their
 digest is queued and marked digested in the same transaction.
 """
@@ -17,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from consult.db import utcnow
 from consult.extensions import LOCALES
-from consult.models import Consultation, DigestItem, User
-from consult.services import mail
+from consult.models import Consultation, DigestItem, NotificationKind, User
+from consult.services import mail, notification_settings
 
 
 def send_digests(session: Session, *, now: datetime | None = None) -> int:
@@ -59,8 +61,7 @@ def _queue_digest(session: Session, user: User, items: list[DigestItem]) -> None
             session.get(Consultation, consultation_id) if consultation_id is not None else None
         )
         groups.append((consultation, list(group)))
-    language = user.locale if user.locale in LOCALES else "de"
-    with force_locale(LOCALES[language]):
+    with force_locale(LOCALES[mail.language_of(user)]):
         text = render_template(
             "mail/digest.txt",
             user=user,
@@ -69,4 +70,6 @@ def _queue_digest(session: Session, user: User, items: list[DigestItem]) -> None
             base_url=mail.settings().base_url,
         )
     subject, _nl, body = text.strip("\n").partition("\n")
-    mail.queue(session, user.email, subject.strip(), body.strip("\n") + "\n")
+    kinds = [NotificationKind(name) for name in dict.fromkeys(item.kind for item in items)]
+    link = notification_settings.unsubscribe_url(user, kinds)
+    mail.queue_rendered(session, user, subject.strip(), body.strip("\n") + "\n", unsubscribe=link)

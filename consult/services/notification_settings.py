@@ -8,6 +8,7 @@ The kind ``reply`` is also ``users.notify_replies`` (kept in step both ways).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
@@ -20,6 +21,7 @@ from consult.db import utcnow
 from consult.errors import Invalid, NotFound
 from consult.models import NotificationKind, NotificationMode, NotificationSetting, User
 from consult.services import permissions
+from consult.services.locks import lock
 
 #: Which kind each mail template is (templates not named here always go out: invitations
 #: to an account, password resets, confirmations of one's own statement).
@@ -94,6 +96,10 @@ def my_settings(session: Session, *, actor: object) -> dict[NotificationKind, No
 
 
 def _store(session: Session, user: User, kind: NotificationKind, mode: NotificationMode) -> None:
+    # The person's row is locked first (services.locks): two changes at once (the form,
+    # the API, an unsubscribe link) would both find no setting and both insert one; the
+    # second waits here instead and then changes the first one's row.
+    lock(session, user)
     row = _row(session, user, kind)
     if row is None:
         session.add(NotificationSetting(user_id=user.id, kind=kind.value, mode=mode.value))
@@ -151,43 +157,55 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(str(current_app.config["SECRET_KEY"]), salt=TOKEN_SALT)
 
 
-def unsubscribe_token(user: User, kind: NotificationKind) -> str:
-    """A signed token that turns ``kind`` off for ``user``. Raises nothing."""
-    token: str = _serializer().dumps({"u": user.id, "k": kind.value})
+def unsubscribe_token(user: User, kinds: Sequence[NotificationKind]) -> str:
+    """A signed token that turns ``kinds`` off for ``user`` (one kind for a notification,
+    the kinds it gathers for a digest). Raises nothing."""
+    names = [kind.value for kind in kinds]
+    token: str = _serializer().dumps({"u": user.id, "k": names[0] if len(names) == 1 else names})
     return token
 
 
-def _read(session: Session, token: str) -> tuple[User, NotificationKind]:
+def _kinds(value: object) -> tuple[NotificationKind, ...]:
+    """The kinds a token names: one name (every notification's link) or a list (a
+    digest's). Raises ValueError for anything else."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names:
+        raise ValueError("no kinds")
+    return tuple(dict.fromkeys(NotificationKind(str(name)) for name in names))
+
+
+def _read(session: Session, token: str) -> tuple[User, tuple[NotificationKind, ...]]:
     try:
         data = _serializer().loads(token)
-        user_id, kind = int(data["u"]), NotificationKind(data["k"])
+        user_id, kinds = int(data["u"]), _kinds(data["k"])
     except (BadSignature, KeyError, TypeError, ValueError):
         raise NotFound(_("Dieser Abmeldelink ist ungültig.")) from None
     user = session.get(User, user_id)
     if user is None or user.erased_at is not None:
         raise NotFound(_("Dieser Abmeldelink ist ungültig."))
-    return user, kind
+    return user, kinds
 
 
-def read_unsubscribe(session: Session, token: str) -> tuple[User, NotificationKind]:
-    """Whose setting and which kind a token names. Raises NotFound for a bad or forged
+def read_unsubscribe(session: Session, token: str) -> tuple[User, tuple[NotificationKind, ...]]:
+    """Whose settings and which kinds a token names. Raises NotFound for a bad or forged
     token, or one of an account that no longer exists."""
     return _read(session, token)
 
 
-def unsubscribe(session: Session, token: str) -> tuple[User, NotificationKind]:
-    """Turn off the kind a token names (no login needed: the token is the proof).
+def unsubscribe(session: Session, token: str) -> tuple[User, tuple[NotificationKind, ...]]:
+    """Turn off the kinds a token names (no login needed: the token is the proof).
     Raises NotFound for a bad or forged token."""
-    user, kind = _read(session, token)
-    _store(session, user, kind, NotificationMode.OFF)
+    user, kinds = _read(session, token)
+    for kind in kinds:
+        _store(session, user, kind, NotificationMode.OFF)
     session.flush()
-    return user, kind
+    return user, kinds
 
 
-def unsubscribe_url(user: User, kind: NotificationKind) -> str:
-    """The one-click link that turns ``kind`` off for ``user`` (no login needed).
+def unsubscribe_url(user: User, kinds: Sequence[NotificationKind]) -> str:
+    """The one-click link that turns ``kinds`` off for ``user`` (no login needed).
     Raises nothing."""
-    token = unsubscribe_token(user, kind)
+    token = unsubscribe_token(user, kinds)
     return (
         f"{current_app.extensions['consult_settings'].base_url}/notifications/unsubscribe/{token}"
     )

@@ -65,7 +65,14 @@ def queue_reminders(session: Session, *, now: datetime | None = None) -> int:
                 and previous.stage >= stage
             ):
                 continue
-            mail.queue_template(session, user, "round_reminder", round=round_, now=now)
+            mail.queue_template(
+                session,
+                user,
+                "round_reminder",
+                round=round_,
+                now=now,
+                urgent=stage == len(REMINDERS_BEFORE),  # a digest could bring it too late
+            )
             if previous is None:
                 session.add(
                     RoundReminder(

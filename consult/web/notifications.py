@@ -54,15 +54,14 @@ def _checked(token: str) -> str:
 
 @bp.route("/unsubscribe/<token>")
 def unsubscribe(token: str) -> ResponseReturnValue:
-    """Ask before turning the kind off (a link preview must not unsubscribe anyone)."""
+    """Ask before turning the kinds off (a link preview must not unsubscribe anyone)."""
     try:
-        user, kind = settings.read_unsubscribe(get_session(), _checked(token))
+        user, kinds = settings.read_unsubscribe(get_session(), _checked(token))
     except NotFound:
-        return render_form("notifications/unsubscribe.html", 404, kind=None, done=False)
+        return render_form("notifications/unsubscribe.html", 404, kind_labels=None, done=False)
     return render_form(
         "notifications/unsubscribe.html",
-        kind_label=settings.kind_label(kind),
-        kind=kind,
+        kind_labels=[settings.kind_label(kind) for kind in kinds],
         email=user.email,
         token=token,
         done=False,
@@ -72,16 +71,15 @@ def unsubscribe(token: str) -> ResponseReturnValue:
 @bp.route("/unsubscribe/<token>", methods=["POST"])
 @csrf.exempt
 def unsubscribe_confirm(token: str) -> ResponseReturnValue:
-    """Turn the kind off: the button of the page above, or a mail program's one-click
+    """Turn the kinds off: the button of the page above, or a mail program's one-click
     POST (RFC 8058)."""
     try:
-        user, kind = settings.unsubscribe(get_session(), _checked(token))
+        user, kinds = settings.unsubscribe(get_session(), _checked(token))
     except NotFound:
-        return render_form("notifications/unsubscribe.html", 404, kind=None, done=False)
+        return render_form("notifications/unsubscribe.html", 404, kind_labels=None, done=False)
     return render_form(
         "notifications/unsubscribe.html",
-        kind_label=settings.kind_label(kind),
-        kind=kind,
+        kind_labels=[settings.kind_label(kind) for kind in kinds],
         email=user.email,
         token=token,
         done=True,

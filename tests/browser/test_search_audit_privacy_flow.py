@@ -1,10 +1,11 @@
-"""Issue 14 in a real browser: search from the header (highlighted hits, a filter, a hit
-followed into the reading view, what a participant may not see), the consultation's
-audit log (German entries, a filter, the CSV, closed to participants) and data
-protection (the public privacy page, the data download, erasing one's own account);
-axe-core on every page.
+"""Issue 14 in a real browser: notification settings, search from the header
+(highlighted hits, a filter, a hit followed into the reading view, what a participant
+may not see), the consultation's audit log (German entries, a filter, the CSV, closed
+to participants) and data protection (the public privacy page, the data download,
+erasing one's own account); axe-core on every page.
 
-Notification settings are not covered here (they are being built separately).
+Notification settings: a participant chooses per kind on the profile; a mail's one-click
+unsubscribe link works without logging in.
 
 The test sets up a consultation of its own (through the services, in the live server's
 process), so it does not depend on the demo data or on the order of the tests.
@@ -23,9 +24,9 @@ from playwright.sync_api import Page, expect
 from werkzeug.security import generate_password_hash
 
 from consult.db import database, utcnow
-from consult.models import Membership, Organisation, User
+from consult.models import Membership, NotificationKind, NotificationMode, Organisation, User
 from consult.services import consultations as consultation_service
-from consult.services import decisions, drafts, working_groups
+from consult.services import decisions, drafts, notification_settings, working_groups
 from consult.services import feedback as feedback_service
 from consult.services import revisions as revision_service
 from consult.services import rounds as round_service
@@ -379,3 +380,63 @@ def test_privacy_page_data_download_and_erasure(page: Page, live_server: LiveSer
     expect(page).to_have_url(re.compile(r"/login"))
     expect(page.locator("main")).to_contain_text("E-Mail-Adresse oder Passwort ist falsch.")
     axe_check(page)
+
+
+def _modes(live_server: LiveServer, email: str) -> dict[NotificationKind, NotificationMode]:
+    app = live_server.app
+    assert app is not None
+    with app.app_context(), database(app).session_scope() as db:
+        user = db.query(User).filter_by(email=email).one()
+        return notification_settings.get_all(db, user)
+
+
+def test_notification_settings_and_the_one_click_unsubscribe(
+    page: Page, live_server: LiveServer
+) -> None:
+    seeded = seed(live_server)
+    log_in(page, seeded.participant_email)
+    page.goto("/profile")
+    section = page.locator("#notifications")
+    expect(section.get_by_role("heading", name="Benachrichtigungen")).to_be_visible()
+    replies = section.get_by_role("group", name="Antworten auf Ihre Beiträge")
+    expect(replies.get_by_label("Sofort")).to_be_checked()
+    axe_check(page)
+
+    # Replies once a day, new revisions not at all; chosen with the keyboard as well.
+    replies.get_by_label("Einmal täglich gesammelt").check()
+    revisions = section.get_by_role("group", name="Neue Fassungen eines Entwurfs")
+    revisions.get_by_label("Aus").focus()
+    page.keyboard.press("Space")
+    submit(page, section.get_by_role("button", name="Benachrichtigungen speichern"))
+    expect(page.locator(".flash-success")).to_contain_text(
+        "Ihre Benachrichtigungen sind gespeichert."
+    )
+    expect(replies.get_by_label("Einmal täglich gesammelt")).to_be_checked()
+    expect(revisions.get_by_label("Aus")).to_be_checked()
+    axe_check(page)
+    modes = _modes(live_server, seeded.participant_email)
+    assert modes[NotificationKind.REPLY] is NotificationMode.DIGEST
+    assert modes[NotificationKind.REVISION] is NotificationMode.OFF
+    assert modes[NotificationKind.INVITATION] is NotificationMode.IMMEDIATELY
+
+    # The link at the end of an invitation, opened logged out: it asks first.
+    app = live_server.app
+    assert app is not None
+    with app.app_context(), database(app).session_scope() as db:
+        bert = db.query(User).filter_by(email=seeded.participant_email).one()
+        link = notification_settings.unsubscribe_url(bert, [NotificationKind.INVITATION])
+    log_out(page)
+    page.goto(link.partition("://")[2].partition("/")[2].join(["/", ""]))
+    expect(page.locator("main")).to_contain_text(
+        f"Keine E-Mails mehr zu „Einladungen zu Beteiligungsrunden“ an {seeded.participant_email}"
+    )
+    axe_check(page)
+    assert _modes(live_server, seeded.participant_email)[NotificationKind.INVITATION] is (
+        NotificationMode.IMMEDIATELY
+    )
+    submit(page, page.get_by_role("button", name="Abbestellen"), status=200)
+    expect(page.get_by_role("status")).to_contain_text("gehen keine E-Mails mehr")
+    axe_check(page)
+    after = _modes(live_server, seeded.participant_email)
+    assert after[NotificationKind.INVITATION] is NotificationMode.OFF
+    assert after[NotificationKind.REPLY] is NotificationMode.DIGEST  # the others stay

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from consult.config import Settings
 from consult.db import utcnow
 from consult.models import OutboxMessage
-from consult.services import mail
+from consult.services import mail, mail_backends
 
 SUBJECT = "Stellungnahme zur Änderung – Größe & Übersicht (ß)"
 BODY = "Guten Tag Frau Yılmaz,\n\nvielen Dank für Ihre Rückmeldung.\n\nMit freundlichen Grüßen\n"
@@ -136,14 +136,18 @@ def test_build_message_sets_headers(db: Session) -> None:
 
 
 def test_backend_for_each_setting(cfg: Settings, tmp_path: Path) -> None:
-    assert isinstance(mail.backend_for(cfg.replace(mail_backend="console")), mail.ConsoleBackend)
-    file_backend = mail.backend_for(cfg.replace(mail_backend="file", mail_dir=tmp_path / "x"))
-    assert isinstance(file_backend, mail.FileBackend)
+    assert isinstance(
+        mail_backends.backend_for(cfg.replace(mail_backend="console")), mail_backends.ConsoleBackend
+    )
+    file_backend = mail_backends.backend_for(
+        cfg.replace(mail_backend="file", mail_dir=tmp_path / "x")
+    )
+    assert isinstance(file_backend, mail_backends.FileBackend)
     assert file_backend.directory == tmp_path / "x"
-    smtp_backend = mail.backend_for(cfg.replace(mail_backend="smtp"))
-    assert isinstance(smtp_backend, mail.SmtpBackend)
+    smtp_backend = mail_backends.backend_for(cfg.replace(mail_backend="smtp"))
+    assert isinstance(smtp_backend, mail_backends.SmtpBackend)
     with pytest.raises(ValueError, match="pigeon"):
-        mail.backend_for(cfg.replace(mail_backend="pigeon"))
+        mail_backends.backend_for(cfg.replace(mail_backend="pigeon"))
 
 
 def test_file_backend_writes_one_eml_per_message(db: Session, cfg: Settings) -> None:
@@ -175,7 +179,7 @@ def test_file_backend_writes_one_eml_per_message(db: Session, cfg: Settings) -> 
 def test_console_backend_prints_the_message(db: Session, cfg: Settings) -> None:
     stream = io.StringIO()
     mail.queue(db, "konsole@example.org", SUBJECT, BODY)
-    assert mail.deliver_due(db, cfg, backend=mail.ConsoleBackend(stream)) == (1, 0)
+    assert mail.deliver_due(db, cfg, backend=mail_backends.ConsoleBackend(stream)) == (1, 0)
     output = stream.getvalue()
     assert output.startswith("----- E-Mail -----\n")
     assert output.rstrip().endswith("------------------")

@@ -137,6 +137,64 @@ def test_digest_is_one_mail_grouped_by_consultation(
     assert len(mails_to(db, member)) == 1
 
 
+def test_digest_items_lose_their_own_link_and_the_digest_turns_off_all_its_kinds(
+    app: Flask, db: Session, admin: User, member: User, open_round: Round
+) -> None:
+    both = {KIND: NotificationMode.DIGEST, NotificationKind.INVITATION: NotificationMode.DIGEST}
+    settings.update_settings(db, both, actor=member)
+    mail.queue_template(db, member, "round_reminder", round=open_round, now=utcnow())
+    mail.queue_template(db, member, "round_invite", round=open_round)
+    assert notification_digest.send_digests(db) == 1
+    (digest,) = mails_to(db, member)
+    assert digest.body_text.count("/notifications/unsubscribe/") == 1  # one line, the digest's
+    assert digest.unsubscribe_url is not None
+    assert digest.body_text.rstrip().endswith(digest.unsubscribe_url)
+    assert digest.body_html is not None and digest.unsubscribe_url in digest.body_html
+    user, kinds = settings.unsubscribe(db, digest.unsubscribe_url.rpartition("/")[2])
+    assert user.id == member.id
+    assert set(kinds) == {KIND, NotificationKind.INVITATION}
+    assert settings.get_mode(db, member, KIND) is NotificationMode.OFF
+    assert settings.get_mode(db, member, NotificationKind.INVITATION) is NotificationMode.OFF
+    assert settings.get_mode(db, member, NotificationKind.REPLY) is NotificationMode.IMMEDIATELY
+
+
+def test_every_mail_has_an_html_part_saying_the_same(
+    app: Flask, db: Session, member: User, open_round: Round
+) -> None:
+    open_round.title = "Runde <script>alert(1)</script> & Co."
+    mail.queue_template(db, member, "round_invite", round=open_round)
+    mail.queue_template(db, member, "reset", token="abc", hours=2)
+    invite, reset = mails_to(db, member)
+    for message in (invite, reset):
+        built = mail.build_message(message, "consult@example.org")
+        assert built.get_content_type() == "multipart/alternative"
+        html = built.get_body(("html",))
+        assert html is not None
+        assert "<script" not in html.get_content()
+    assert invite.body_html is not None
+    assert "Runde &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co." in invite.body_html
+    round_link = f"/rounds/{open_round.id}"
+    assert round_link + '"' in invite.body_html  # the link is an anchor, not only text
+    assert f'<a href="{invite.unsubscribe_url}"' in invite.body_html
+    assert reset.unsubscribe_url is None and "abbestellen" not in (reset.body_html or "")
+    assert '<html lang="de">' in invite.body_html
+
+
+def test_the_last_reminder_is_not_held_for_the_digest(
+    app: Flask, db: Session, member: User, open_round: Round
+) -> None:
+    settings.update_settings(db, {KIND: NotificationMode.DIGEST}, actor=member)
+    now = utcnow()
+    open_round.closes_at = now + timedelta(days=2, hours=12)
+    assert reminders.queue_reminders(db, now=now) >= 1
+    assert mails_to(db, member) == []  # the 3-day reminder waits for the digest
+    assert db.scalar(select(func.count(DigestItem.id))) == 1
+    reminders.queue_reminders(db, now=now + timedelta(days=1, hours=13))  # 23 hours left
+    (urgent,) = mails_to(db, member)
+    assert "Erinnerung" in urgent.subject
+    assert db.scalar(select(func.count(DigestItem.id))) == 1
+
+
 def test_digest_cli(app: Flask, db: Session, member: User, open_round: Round) -> None:
     settings.update_settings(db, {KIND: NotificationMode.DIGEST}, actor=member)
     mail.queue_template(db, member, "round_reminder", round=open_round, now=utcnow())
@@ -184,7 +242,7 @@ def test_unsubscribe_link_works_without_login(
 def test_a_bad_or_forged_token_changes_nothing(
     app: Flask, db: Session, member: User, how: str
 ) -> None:
-    good = settings.unsubscribe_token(member, KIND)
+    good = settings.unsubscribe_token(member, [KIND])
     key = str(app.config["SECRET_KEY"])
     tokens = {
         "garbage": good[:-3] + "abc",
