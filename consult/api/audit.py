@@ -9,8 +9,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from consult.api.base import api_user, bp
-from consult.api.registry import QueryParam, operation
-from consult.db import get_session, parse_number
+from consult.api.registry import QueryParam, operation, query_int
+from consult.db import get_session
 from consult.errors import Invalid
 from consult.schemas import audit as schemas
 from consult.services import audit
@@ -29,29 +29,6 @@ def entry_json(entry: AuditView) -> dict[str, Any]:
     }
 
 
-def _number(
-    name: str, default: int | None, minimum: int = 0, maximum: int | None = None
-) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    value = parse_number(raw)  # "" too is not a number
-    if value is None or value < minimum or (maximum is not None and value > maximum):
-        raise Invalid(
-            _("„%(name)s“ muss eine ganze Zahl sein.", name=name)
-            if value is None
-            else _(
-                "„%(name)s“ muss zwischen %(low)s und %(high)s liegen.",
-                name=name,
-                low=minimum,
-                high=maximum if maximum is not None else "∞",
-            ),
-            code="invalid_query",
-            fields={name: _("Bitte eine ganze Zahl angeben.")},
-        )
-    return value
-
-
 @bp.get("/consultations/<int:consultation_id>/audit")
 @operation(
     "The consultation's audit log: who did what when, newest first",
@@ -67,8 +44,10 @@ def _number(
         QueryParam(
             "actor_id", {"type": "integer", "minimum": 1}, description="only this person's entries"
         ),
-        QueryParam("limit", {"type": "integer", "minimum": 1, "maximum": audit.MAX_LIMIT}),
-        QueryParam("offset", {"type": "integer", "minimum": 0}),
+        QueryParam(
+            "limit", {"type": "integer", "minimum": 1, "maximum": audit.MAX_LIMIT, "default": 100}
+        ),
+        QueryParam("offset", {"type": "integer", "minimum": 0, "default": 0}),
     ),
     description="Editors of the consultation and admins. Append-only: no operation changes "
     "or deletes an entry.",
@@ -86,8 +65,8 @@ def list_audit(consultation_id: int) -> ResponseReturnValue:
         consultation_id,
         actor=api_user(),
         action=action,
-        actor_id=_number("actor_id", None, minimum=1),
-        limit=_number("limit", 100, minimum=1, maximum=audit.MAX_LIMIT) or 100,
-        offset=_number("offset", 0) or 0,
+        actor_id=query_int("actor_id"),
+        limit=query_int("limit") or 100,
+        offset=query_int("offset") or 0,
     )
     return [entry_json(entry) for entry in found]

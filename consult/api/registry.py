@@ -10,14 +10,19 @@ document and what the code accepts cannot drift apart.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
+from flask import current_app, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from pydantic import BaseModel
 
 from consult.api.base import json_body
+from consult.db import parse_number
+from consult.errors import Invalid
 from consult.schemas.common import Model, parse
 
 View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
@@ -110,3 +115,59 @@ def operation_of(view: Callable[..., Any]) -> Operation | None:
     """The Operation a view declared, if any."""
     found: Operation | None = getattr(view, ATTRIBUTE, None)
     return found
+
+
+_NEGATIVE = re.compile(r"-[0-9]{1,18}")
+
+
+def query_int(name: str) -> int | None:
+    """The integer query parameter ``name`` of the current operation, checked against the
+    schema its ``@operation`` declares (``minimum``, ``maximum``, ``required``,
+    ``default``): the one check of the API's number parameters. An absent optional one
+    is its default (or None). Raises Invalid (``invalid_parameter``, the field named) for
+    one that is missing though required, not a whole number, or out of its range;
+    LookupError if the operation declares no such parameter (a programming error)."""
+    found = operation_of(current_app.view_functions[request.endpoint or ""])
+    named = [param for param in (found.query if found else ()) if param.name == name]
+    if not named:
+        raise LookupError(f"the operation declares no query parameter {name!r}")
+    declared = named[0]
+    schema = declared.schema
+    raw = request.args.get(name)
+    if raw is None:
+        if declared.required:
+            _refuse(name, _("Bitte „%(name)s“ angeben.", name=name))
+        default = schema.get("default")
+        return int(default) if default is not None else None
+    value = parse_number(raw)  # "" too is not a number
+    if value is None and _NEGATIVE.fullmatch(raw):
+        value = int(raw)  # a number, below any minimum we declare
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if value is None:
+        _refuse(name, _("„%(name)s“ muss eine ganze Zahl sein.", name=name))
+    elif (low is not None and value < low) or (high is not None and value > high):
+        if high is None:
+            _refuse(name, _("„%(name)s“ muss mindestens %(low)s sein.", name=name, low=low))
+        _refuse(
+            name,
+            _(
+                "„%(name)s“ muss zwischen %(low)s und %(high)s liegen.",
+                name=name,
+                low=low,
+                high=high,
+            ),
+        )
+    return value
+
+
+def _refuse(name: str, message: str) -> NoReturn:
+    raise Invalid(message, code="invalid_parameter", fields={name: message})
+
+
+def required_query_int(name: str) -> int:
+    """:func:`query_int` of a parameter the operation declares ``required``.
+    Raises Invalid as query_int does."""
+    value = query_int(name)
+    if value is None:  # declared optional without a default: a programming error
+        raise LookupError(f"query parameter {name!r} is not declared required")
+    return value

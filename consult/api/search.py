@@ -9,29 +9,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from consult.api.base import api_user, bp
-from consult.api.registry import QueryParam, operation
-from consult.db import get_session, parse_number
+from consult.api.registry import QueryParam, operation, query_int
+from consult.db import get_session
 from consult.domain import search_text
-from consult.errors import Invalid
 from consult.schemas import search as schemas
 from consult.services import search
 from consult.services.search import Filters, Hit
 
 _ID = {"type": "integer", "minimum": 1}
-
-
-def _id(name: str, minimum: int = 1) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return None
-    value = parse_number(raw)  # "" too is not a number
-    if value is None or value < minimum:
-        raise Invalid(
-            _("„%(name)s“ muss eine Nummer sein.", name=name),
-            code="invalid_parameter",
-            fields={name: _("Bitte eine Nummer angeben.")},
-        )
-    return value
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
@@ -71,8 +56,16 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         QueryParam("type", {"type": "string", "enum": list(search.TYPES)}),
         QueryParam("organisation_id", _ID, description="feedback and statements of it"),
         QueryParam("round_id", _ID, description="feedback and statements of this round"),
-        QueryParam("limit", {"type": "integer", "minimum": 1, "maximum": search.MAX_PAGE_SIZE}),
-        QueryParam("offset", {"type": "integer", "minimum": 0}),
+        QueryParam(
+            "limit",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": search.MAX_PAGE_SIZE,
+                "default": search.PAGE_SIZE,
+            },
+        ),
+        QueryParam("offset", {"type": "integer", "minimum": 0, "default": 0}),
     ),
     description="The sections of the newest revision the caller may read in each of "
     "their consultations (editors: the draft), the comments and suggestions they may see "
@@ -83,25 +76,18 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 )
 def search_everything() -> ResponseReturnValue:
     text = request.args.get("q", "")
-    limit = _id("limit") or search.PAGE_SIZE
-    if limit > search.MAX_PAGE_SIZE:
-        raise Invalid(
-            _("Höchstens %(n)s Treffer je Abfrage.", n=search.MAX_PAGE_SIZE),
-            code="invalid_parameter",
-            fields={"limit": str(search.MAX_PAGE_SIZE)},
-        )
     found = search.search(
         get_session(),
         text,
         actor=api_user(),
         filters=Filters(
-            consultation_id=_id("consultation_id"),
+            consultation_id=query_int("consultation_id"),
             type=request.args.get("type"),
-            organisation_id=_id("organisation_id"),
-            round_id=_id("round_id"),
+            organisation_id=query_int("organisation_id"),
+            round_id=query_int("round_id"),
         ),
-        offset=_id("offset", minimum=0) or 0,
-        limit=limit,
+        offset=query_int("offset") or 0,
+        limit=query_int("limit") or search.PAGE_SIZE,
     )
     return {
         "query": text,

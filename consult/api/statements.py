@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, url_for
+from flask import url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
 from consult.api.base import api_user, bp
 from consult.api.feedback import round_json
-from consult.api.registry import QueryParam, operation
-from consult.db import get_session, parse_number, utcnow
-from consult.errors import Invalid
+from consult.api.registry import QueryParam, operation, required_query_int
+from consult.db import get_session, utcnow
 from consult.models import (
     Statement,
     StatementAttachment,
@@ -348,17 +346,6 @@ def get_statement_version(statement_id: int, number: int) -> ResponseReturnValue
     return version_json(view)
 
 
-def _number(name: str) -> int:
-    value = parse_number(request.args.get(name))
-    if value is None:
-        raise Invalid(
-            _("„%(name)s“ muss die Nummer einer Fassung sein.", name=name),
-            code="invalid_parameter",
-            fields={name: _("Bitte eine Nummer angeben.")},
-        )
-    return value
-
-
 @bp.get("/statements/<int:statement_id>/diff")
 @operation(
     "What changed between two versions of a statement (word-level ops of the body)",
@@ -375,7 +362,11 @@ def statement_diff(statement_id: int) -> ResponseReturnValue:
     # An unknown or hidden statement is 404 whatever the query says.
     statement_reads.require_visible(session, statement_id, actor=actor)
     found = statement_reads.diff(
-        session, statement_id, actor=actor, old=_number("old"), new=_number("new")
+        session,
+        statement_id,
+        actor=actor,
+        old=required_query_int("old"),
+        new=required_query_int("new"),
     )
     return {
         "statement_id": statement_id,

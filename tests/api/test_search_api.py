@@ -63,3 +63,23 @@ def test_short_long_and_bad_queries(api: Api) -> None:
     assert_error(api.get(world.editor, "/search?q=Schule&limit=1000"), 422)
     assert_error(api.get(world.editor, "/search?q=Schule&consultation_id=999999"), 404)
     assert api.client.get("/api/v1/search?q=Schule").status_code == 401
+
+
+def test_number_parameters_are_checked_against_their_declared_schema(api: Api) -> None:
+    """One check (consult.api.registry.query_int) for every number in a query: the
+    message names the parameter and its range, the field is set, nothing is searched."""
+    editor = api.world.editor
+    cases = {
+        "limit=abc": ("limit", "„limit“ muss eine ganze Zahl sein."),
+        "limit=": ("limit", "„limit“ muss eine ganze Zahl sein."),
+        "limit=0": ("limit", "„limit“ muss zwischen 1 und 100 liegen."),
+        "limit=101": ("limit", "„limit“ muss zwischen 1 und 100 liegen."),
+        "offset=-1": ("offset", "„offset“ muss mindestens 0 sein."),
+        "round_id=0": ("round_id", "„round_id“ muss mindestens 1 sein."),
+        "organisation_id=1.5": ("organisation_id", "„organisation_id“ muss eine ganze Zahl sein."),
+    }
+    for query, (field, message) in cases.items():
+        error = assert_error(api.get(editor, f"/search?q=Schule&{query}"), 422, "invalid_parameter")
+        assert error["message"] == message, query
+        assert error["fields"] == {field: message}, query
+    assert ok(api.get(editor, "/search?q=Schule&limit=100&offset=0"))["results"] is not None
