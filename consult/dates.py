@@ -73,8 +73,20 @@ def moment(value: datetime | None, lang: str | None = None, *, weekday: bool = F
         return MISSING
     lang = lang if lang in _BABEL_LOCALES else language()
     local = _berlin(value)
-    time = f"{local:%H:%M} Uhr" if lang == "de" else f"{local:%H:%M}"
-    return f"{_day(local, lang, weekday)}, {time}"
+    return f"{_day(local, lang, weekday)}, {_clock(local, lang)}"
+
+
+def _clock(local: datetime, lang: str) -> str:
+    return f"{local:%H:%M} Uhr" if lang == "de" else f"{local:%H:%M}"
+
+
+def until(deadline: datetime, now: datetime | None = None) -> str:
+    """Until when: "bis Do., 24.12.2026, 18:00 Uhr", or "heute bis 18:00 Uhr" on the
+    deadline's own day (in Berlin)."""
+    lang = language()
+    if day(deadline) == day(now or datetime.now(UTC)):
+        return str(_("heute bis %(time)s", time=_clock(_berlin(deadline), lang)))
+    return str(_("bis %(deadline)s", deadline=moment(deadline, lang, weekday=True)))
 
 
 def day(value: datetime | None, lang: str | None = None, *, weekday: bool = False) -> str:

@@ -14,11 +14,15 @@ from consult.demo_story import load_story
 from consult.models import (
     Consultation,
     Membership,
+    NotificationKind,
+    NotificationMode,
+    NotificationSetting,
     Organisation,
     OrganisationKind,
     Role,
     User,
 )
+from consult.services import notification_settings
 
 COUNTY = "Kreis Siegtal – Kommunales Integrationszentrum"
 
@@ -185,6 +189,27 @@ def _organisations(session: Session) -> dict[str, Organisation]:
     return existing
 
 
+#: How some demo people chose to be notified (the others get everything at once).
+NOTIFICATION_CHOICES = {
+    "caritas@consult.example": {
+        NotificationKind.REPLY: NotificationMode.DIGEST,
+        NotificationKind.DECISIONS: NotificationMode.DIGEST,
+    },
+    "polizei@consult.example": {NotificationKind.REVISION: NotificationMode.OFF},
+}
+
+
+def _notification_choices(session: Session, users: dict[str, User]) -> None:
+    """The demo people's own notification settings, unless they have chosen already."""
+    for email, choices in NOTIFICATION_CHOICES.items():
+        user = users[email]
+        chosen = session.scalar(
+            select(NotificationSetting.id).where(NotificationSetting.user_id == user.id)
+        )
+        if chosen is None:
+            notification_settings.update_settings(session, choices, actor=user)
+
+
 def load_demo(session: Session) -> list[tuple[str, str, str]]:
     """Create what is missing of the demo; returns (role, e-mail, password) per login."""
     orgs = _organisations(session)
@@ -233,4 +258,5 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
             session.add(membership)
     session.flush()
     load_story(session, consultation, users)
+    _notification_choices(session, users)
     return [(label, email, password) for label, email, _n, _o, _r, _a, password in DEMO_USERS]

@@ -71,6 +71,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["weekday_date"] = weekday_day
     app.jinja_env.filters["time_left"] = dates.time_left
     app.jinja_env.filters["time_until"] = dates.time_until
+    app.jinja_env.filters["until"] = dates.until
     app.jinja_env.filters["ops_html"] = ops_html
     app.jinja_env.filters["plain_text"] = render_plain_text
     app.jinja_env.globals["group_blocks"] = group_blocks

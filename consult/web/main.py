@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import (
     Blueprint,
     current_app,
@@ -15,11 +13,9 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 
-from consult import dates
 from consult.db import get_session
 from consult.extensions import LANGUAGES
 from consult.services import dashboard, permissions
@@ -27,15 +23,6 @@ from consult.services.consultations import ROLE_LABELS
 from consult.web.util import safe_next
 
 bp = Blueprint("main", __name__)
-
-
-def until(deadline: datetime, now: datetime) -> str:
-    """ "bis Do., 24.12.2026, 18:00 Uhr", or "heute bis 18:00 Uhr" on the deadline's day
-    (in Berlin)."""
-    if dates.day(deadline) == dates.day(now):
-        # the time of day as consult.dates writes it: "18:00 Uhr" / "18:00"
-        return str(_("heute bis %(time)s", time=dates.moment(deadline).rpartition(", ")[2]))
-    return str(_("bis %(deadline)s", deadline=dates.moment(deadline, weekday=True)))
 
 
 @bp.route("/")
@@ -47,7 +34,6 @@ def index() -> ResponseReturnValue:
         "main/index.html",
         page=page,
         now=page.now,
-        until=until,
         new_days=dashboard.NEW_FEEDBACK.days,
         can_create=permissions.can_create_any_consultation(db, current_user),
         role_labels=ROLE_LABELS,

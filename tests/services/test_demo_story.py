@@ -17,6 +17,8 @@ from consult.models import (
     ChangeProvenance,
     Feedback,
     FeedbackReview,
+    NotificationKind,
+    NotificationMode,
     OutboxMessage,
     PublicationKind,
     ResponseSnippet,
@@ -25,7 +27,7 @@ from consult.models import (
     User,
 )
 from consult.models.decisions import COMMENT_DECISIONS, SUGGESTION_DECISIONS
-from consult.services import decisions, merge, responses, revisions
+from consult.services import decisions, merge, notification_settings, responses, revisions
 
 FIRST_ROUND = "1. Stufe: Arbeitskreise"
 SECOND_ROUND = "2. Stufe: Arbeitskreise und Kommunen"
@@ -166,3 +168,17 @@ def test_the_current_round_is_in_full_swing(db: Session, story: dict[str, Round]
     # Fassung 3 is being drafted on top of Fassung 2.
     latest = revisions.latest_revision(db, current.consultation_id)
     assert latest is not None and latest.is_draft and latest.base_revision_id == current.revision_id
+
+
+def test_some_demo_people_chose_how_they_are_notified(db: Session, story: dict[str, Round]) -> None:
+    caritas = notification_settings.get_all(db, person(db, "caritas@consult.example"))
+    assert caritas[NotificationKind.REPLY] is NotificationMode.DIGEST
+    assert caritas[NotificationKind.INVITATION] is NotificationMode.IMMEDIATELY
+    police = notification_settings.get_all(db, person(db, "polizei@consult.example"))
+    assert police[NotificationKind.REVISION] is NotificationMode.OFF
+    caritas_user = person(db, "caritas@consult.example")
+    changed = {NotificationKind.REPLY: NotificationMode.OFF}
+    notification_settings.update_settings(db, changed, actor=caritas_user)
+    demo.load_demo(db)  # loading again keeps what they chose since
+    reply = notification_settings.get_mode(db, caritas_user, NotificationKind.REPLY)
+    assert reply is NotificationMode.OFF

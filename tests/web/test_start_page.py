@@ -21,10 +21,10 @@ from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
 from consult import dates
+from consult.dates import until
 from consult.models import User
 from consult.services import feedback
 from consult.services.reminders import REMINDER_BEFORE
-from consult.web.main import until
 from tests import support
 from tests.conftest import CSRFClient
 from tests.services import test_dashboard as scenario
