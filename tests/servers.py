@@ -50,6 +50,7 @@ from typing import Any, TypeVar
 import pytest
 import requests
 from aiosmtpd.controller import Controller
+from flask import Flask
 from requests.adapters import HTTPAdapter
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
@@ -314,19 +315,38 @@ def draft_markdown() -> str:
     return "\n".join(parts)
 
 
-def _user(session: Any, email: str, name: str, organisation: Organisation) -> User:
+def add_user(
+    session: Any, email: str, name: str, organisation: Organisation, *, admin: bool = False
+) -> User:
+    """An active account with the tier's PASSWORD (hashed fast)."""
     user = User(
         email=email,
         email_key=email.lower(),
         name=name,
         organisation=organisation,
-        is_admin=False,
+        is_admin=admin,
         is_active=True,
         password_hash=generate_password_hash(PASSWORD, method=FAST_HASH),
     )
     session.add(user)
     session.flush()
     return user
+
+
+def seeding_app(url: str, directory: Path, label: str) -> Flask:
+    """An app in the test process writing into the server's database at ``url`` (mail to
+    files, never sent): for seeding what a test needs. Dispose of its database after."""
+    settings = Settings(
+        instance_path=directory / f"{label}-instance",
+        database_url=url,
+        secret_key="seed-" + secrets.token_hex(8),
+        mail_backend="file",
+        mail_dir=directory / f"{label}-mail",
+        mail_delivery="off",
+        testing=True,
+        base_url="http://127.0.0.1",
+    )
+    return create_app(settings)
 
 
 def seed_database(url: str, directory: Path, *, tag: str) -> Seed:
@@ -340,17 +360,7 @@ def seed_database(url: str, directory: Path, *, tag: str) -> Seed:
         migrate(engine)
     finally:
         engine.dispose()
-    settings = Settings(
-        instance_path=directory / "seed-instance",
-        database_url=url,
-        secret_key="seed-" + secrets.token_hex(8),
-        mail_backend="file",
-        mail_dir=directory / "seed-mail",
-        mail_delivery="off",
-        testing=True,
-        base_url="http://127.0.0.1",
-    )
-    app = create_app(settings)
+    app = seeding_app(url, directory, "seed")
     try:
         with app.app_context(), database(app).session_scope() as session:
             return _seed(session, tag)
@@ -361,21 +371,21 @@ def seed_database(url: str, directory: Path, *, tag: str) -> Seed:
 def _seed(session: Any, tag: str) -> Seed:
     county = Organisation(name="Kreis Siegtal", kind="administration", is_active=True)
     session.add(county)
-    admin = _user(session, "admin@kreis.example", "Ada Admin", county)
+    admin = add_user(session, "admin@kreis.example", "Ada Admin", county)
     admin.is_admin = True
     editors = [
-        _user(session, "redaktion1@kreis.example", "Miriam Redaktion", county),
-        _user(session, "redaktion2@kreis.example", "Paul Redaktion", county),
+        add_user(session, "redaktion1@kreis.example", "Miriam Redaktion", county),
+        add_user(session, "redaktion2@kreis.example", "Paul Redaktion", county),
     ]
     participants = []
     for n in range(PARTICIPANT_COUNT):
         org = Organisation(name=f"Verein {n + 1:02d} im Kreis", kind="welfare", is_active=True)
         session.add(org)
         participants.append(
-            _user(session, f"person{n + 1:02d}@verein.example", f"Person {n + 1:02d}", org)
+            add_user(session, f"person{n + 1:02d}@verein.example", f"Person {n + 1:02d}", org)
         )
     lockouts = [
-        _user(session, f"sperre{n}-{tag}@verein.example", f"Lena Sperre {n}", county)
+        add_user(session, f"sperre{n}-{tag}@verein.example", f"Lena Sperre {n}", county)
         for n in range(1, LOCKOUT_ACCOUNTS + 1)
     ]
 

@@ -27,6 +27,7 @@ def report_json(found: Report) -> dict[str, Any]:
         "generated": found.generated,
         "edited_by": {"id": editor.id, "name": editor.name} if editor is not None else None,
         "edited_at": found.edited_at.isoformat() if found.edited_at is not None else None,
+        "version": found.version,
     }
 
 
@@ -51,12 +52,15 @@ def get_report(round_id: int) -> ResponseReturnValue:
     tag=TAG,
     body=schemas.ReportInput,
     response=schemas.Report,
-    errors=(400, 401, 403, 404, 413, 422),
+    errors=(400, 401, 403, 404, 409, 413, 422),
     description="Replaces the generated text (and an earlier saved one) until `DELETE`. "
-    "Empty, too long (200 000 characters) or with control characters: 422, nothing saved.",
+    "Empty, too long (200 000 characters) or with control characters: 422, nothing saved. "
+    "With `base_version`: saved only if nobody saved since (else 409 `stale_version`).",
 )
 def put_report(round_id: int, body: schemas.ReportInput) -> ResponseReturnValue:
-    found = procedure_report.save_report(get_session(), round_id, actor=api_user(), body=body.body)
+    found = procedure_report.save_report(
+        get_session(), round_id, actor=api_user(), body=body.body, base_version=body.base_version
+    )
     return report_json(found)
 
 

@@ -21,9 +21,12 @@ from consult.db import Base
 Row = TypeVar("Row", bound=Base)
 
 
-def lock(session: Session, row: Row) -> Row:
+def lock(session: Session, row: Row, *, key: bool = False) -> Row:
     """Lock ``row`` until the transaction ends and reload its columns from the database
-    (what another writer committed meanwhile). Returns the same object.
+    (what another writer committed meanwhile). Returns the same object. ``key``: the
+    transaction will change a unique column of the row (an account's e-mail), so the lock
+    is PostgreSQL's full FOR UPDATE, which also waits for the transactions that insert
+    rows pointing at it; taken later, by the UPDATE itself, it deadlocks with them.
     Raises nothing; waits while another transaction holds the lock."""
     model = type(row)
     mapper = inspect(model)
@@ -36,9 +39,9 @@ def lock(session: Session, row: Row) -> Row:
         .where(*condition)
         # FOR NO KEY UPDATE: excludes the other guarded writers, not the inserts of rows
         # that merely point at this one (a comment's foreign key to its consultation).
-        .with_for_update(of=model, key_share=True)
+        .with_for_update(of=model, key_share=not key)
         .execution_options(populate_existing=True)
-    )
+    ).scalars().all()  # fetched: only rows read are loaded into ``row`` (populate_existing)
     return row
 
 

@@ -9,7 +9,8 @@ left out, and ``LIESMICH.txt`` says why):
   (services.revision_exports);
 - ``03-synopse-fassung-M-fassung-N.pdf``: the latest revision against the round's
   (services.synopsis_exports; left out when they are the same revision);
-- ``04-abwaegungstabelle.pdf`` and ``.xlsx``: the response table (services.responses);
+- ``04-abwaegungstabelle.pdf`` and ``.xlsx``: the response table (services.responses),
+  without the names of the people who wrote feedback (their organisations stay);
 - ``05-anhang-stellungnahmen.pdf``: the statements annex (rounds that ask the
   municipalities);
 - ``anlagen/<kommune>/<datei>.pdf``: the statements' original attachments;
@@ -174,7 +175,9 @@ def build_package(
 def _response_table(
     session: Session, round_: Round, *, actor: object, made_at: datetime
 ) -> list[Member]:
-    table = responses.response_table(session, round_.id, actor=actor)
+    # A council paper is public: the people who wrote feedback are not named in it (their
+    # organisation is); editors download the table with names from its own page.
+    table = responses.response_table(session, round_.id, actor=actor, with_names=False)
     members = []
     for file_format, mimetype in (("pdf", PDF), ("xlsx", XLSX)):
         content, _media, name = response_exports.export(table, file_format)

@@ -54,6 +54,7 @@ from consult.models import (
     User,
 )
 from consult.services import access, audit, feedback_versions, permissions, privacy_data
+from consult.services.locks import lock
 
 #: The name an erased account shows everywhere (pages, exports, API, mails). One careful
 #: wording in the form the administration uses for both genders (Paarform).
@@ -98,6 +99,10 @@ def erase(session: Session, *, actor: object, user_id: int | None = None) -> Use
         user = me
     else:
         user = access.get_user(session, user_id, actor=me)
+    # Locked before the check (services.locks): the same erasure sent twice at once (two
+    # clients, a double click) would otherwise anonymise twice and record it twice. A key
+    # lock: the e-mail (unique) changes, and the person may be commenting right now.
+    lock(session, user, key=True)
     if user.erased_at is not None:
         raise Conflict(_("Dieses Konto ist bereits gelöscht."), code="already_erased")
     if user.is_admin and user.is_active and _active_admins(session) <= 1:

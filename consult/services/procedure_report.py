@@ -10,6 +10,7 @@ Only the consultation's editors (and admins) read, edit and export the report.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from consult.db import utcnow
 from consult.domain import textrules
 from consult.domain.procedure_text import write_report
-from consult.errors import Invalid
+from consult.errors import Conflict, Invalid
 from consult.models import Consultation, Round, RoundReport, User
 from consult.services import access, permissions
 from consult.services.export_files import DOCX, PDF, ExportFile, file_stem, render_pdf
@@ -35,6 +36,8 @@ from consult.services.text_fields import checked
 
 FileFormat = Literal["pdf", "docx"]
 FILE_FORMATS: tuple[FileFormat, ...] = ("pdf", "docx")
+#: The version of a report that no editor has saved a text of (the generated text).
+GENERATED_VERSION = "generated"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Report:
     edited: bool
     edited_by: User | None = None
     edited_at: datetime | None = None
+    #: What a save names as the text it started from (``base_version``).
+    version: str = GENERATED_VERSION
 
     @property
     def paragraphs(self) -> list[list[str]]:
@@ -72,6 +77,15 @@ def generated_text(session: Session, round_: Round) -> str:
     return write_report(report_facts(session, round_))
 
 
+def _version(saved: RoundReport | None) -> str:
+    """The saved text's version: a digest of who saved what when (or the generated one)."""
+    if saved is None:
+        return GENERATED_VERSION
+    stamp = saved.edited_at.isoformat() if saved.edited_at is not None else ""
+    content = f"{stamp}|{saved.edited_by_id}|{saved.body}".encode()
+    return hashlib.sha256(content).hexdigest()[:20]
+
+
 def _report(session: Session, round_: Round) -> Report:
     generated = generated_text(session, round_)
     consultation = round_.revision.consultation
@@ -87,6 +101,7 @@ def _report(session: Session, round_: Round) -> Report:
         edited=True,
         edited_by=editor,
         edited_at=saved.edited_at,
+        version=_version(saved),
     )
 
 
@@ -97,16 +112,34 @@ def report(session: Session, round_id: int, *, actor: object) -> Report:
 
 
 def save_report(
-    session: Session, round_id: int, *, actor: object, body: object, now: datetime | None = None
+    session: Session,
+    round_id: int,
+    *,
+    actor: object,
+    body: object,
+    base_version: str | None = None,
+    now: datetime | None = None,
 ) -> Report:
-    """Save the editor's own text of the report (replacing an earlier one). Raises
-    NotFound, NotPermitted, Invalid ``invalid_body`` (not a text, empty, too long, control
-    characters)."""
+    """Save the editor's own text of the report (replacing an earlier one). ``base_version``
+    names the version the edit started from (:attr:`Report.version`); if another save came
+    in meanwhile, Conflict ``stale_version`` carries the current text and version, and
+    nothing is saved (None: no check). Raises NotFound, NotPermitted, Conflict, Invalid
+    ``invalid_body`` (not a text, empty, too long, control characters)."""
     round_ = _editable_round(session, round_id, actor)
     text = checked(body, textrules.REPORT, "body", _("Der Bericht"))
     author = permissions.require_user(actor)
-    lock(session, round_)
-    saved = session.get(RoundReport, round_.id)
+    lock(session, round_)  # two saves at once: the second sees the first one's text
+    saved = session.get(RoundReport, round_.id, populate_existing=True)
+    if base_version is not None and base_version != _version(saved):
+        current = saved.body if saved is not None else generated_text(session, round_)
+        raise Conflict(
+            _(
+                "Der Verfahrensbericht wurde inzwischen von jemand anderem gespeichert. "
+                "Vergleichen Sie Ihren Text mit dem aktuellen und speichern Sie erneut."
+            ),
+            code="stale_version",
+            details={"current": {"version": _version(saved), "body": current}},
+        )
     if saved is None:
         saved = RoundReport(round_id=round_.id)
         session.add(saved)

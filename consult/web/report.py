@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired
 
 from consult.db import get_session
 from consult.domain import textrules
-from consult.errors import ServiceError
+from consult.errors import Conflict, ServiceError
 from consult.services import procedure_report
 from consult.services.procedure_report import Report
 from consult.web import confirm
@@ -37,6 +37,8 @@ class ReportForm(FlaskForm):
             "endet („Anlagen:“), wird in PDF und DOCX zur Überschrift der Zeilen darunter."
         ),
     )
+    #: The version of the text the edit started from (a save meanwhile: 409, nothing lost).
+    base_version = HiddenField()
 
 
 def reset_question(found: Report) -> confirm.Question:
@@ -53,7 +55,9 @@ def reset_question(found: Report) -> confirm.Question:
     )
 
 
-def _page(found: Report, form: ReportForm, status: int = 200) -> ResponseReturnValue:
+def _page(
+    found: Report, form: ReportForm, status: int = 200, conflict: str | None = None
+) -> ResponseReturnValue:
     return render_form(
         "report/edit.html",
         status,
@@ -63,6 +67,7 @@ def _page(found: Report, form: ReportForm, status: int = 200) -> ResponseReturnV
         form=form,
         reset_confirm=confirm.attributes(reset_question(found)),
         formats=procedure_report.FILE_FORMATS,
+        conflict=conflict,
     )
 
 
@@ -70,7 +75,7 @@ def _page(found: Report, form: ReportForm, status: int = 200) -> ResponseReturnV
 def edit(round_id: int) -> ResponseReturnValue:
     """The report with its text in a form (editors; others 403 or 404)."""
     found = procedure_report.report(get_session(), round_id, actor=current_user)
-    form = ReportForm(data={"body": found.body})
+    form = ReportForm(data={"body": found.body, "base_version": found.version})
     return _page(found, form)
 
 
@@ -82,7 +87,21 @@ def save(round_id: int) -> ResponseReturnValue:
     form = ReportForm()
     if form.validate_on_submit():
         try:
-            procedure_report.save_report(db, round_id, actor=current_user, body=form.body.data)
+            procedure_report.save_report(
+                db,
+                round_id,
+                actor=current_user,
+                body=form.body.data,
+                base_version=form.base_version.data or None,
+            )
+        except Conflict as exc:
+            if exc.code != "stale_version":
+                raise
+            # The editor's text stays in the form; the current one is shown beside it.
+            current = exc.details["current"]
+            form.base_version.data = current["version"]
+            found = procedure_report.report(db, round_id, actor=current_user)
+            return _page(found, form, 409, conflict=exc.message)
         except ServiceError as exc:
             form_error(form, exc)
         else:

@@ -11,7 +11,6 @@ of all arrive together.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -20,8 +19,6 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from werkzeug.security import generate_password_hash
 
-from consult import create_app
-from consult.config import Settings
 from consult.db import database, utcnow
 from consult.models import (
     Membership,
@@ -43,6 +40,7 @@ from tests.servers import (
     Server,
     SmtpSink,
     run_together,
+    seeding_app,
     wait_for,
 )
 
@@ -61,17 +59,7 @@ class Town:
 def _seed_town(live: LiveDatabase, directory: Path) -> Town:
     """A municipality with SIGNATORIES signatories and a round that asks it, written into
     the server's database in-process (as tests/servers.py seeds)."""
-    settings = Settings(
-        instance_path=directory / "town-instance",
-        database_url=live.url,
-        secret_key="seed-" + secrets.token_hex(8),
-        mail_backend="file",
-        mail_dir=directory / "town-mail",
-        mail_delivery="off",
-        testing=True,
-        base_url="http://127.0.0.1",
-    )
-    app = create_app(settings)
+    app = seeding_app(live.url, directory, "town")
     try:
         with app.app_context(), database(app).session_scope() as session:
             town = Org(name=f"Stadt Eilig {live.tag}", kind="municipality", is_active=True)

@@ -11,10 +11,11 @@ import zipfile
 from datetime import UTC, datetime
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from consult.errors import NotFound, NotPermitted
-from consult.services import package
+from consult.services import package, responses
 from consult.services.export_files import ExportFile
 from tests.services.statement_world import Municipalities, add_municipalities, minimal_pdf
 from tests.services.test_feedback import World, app, module_app, world  # noqa: F401
@@ -110,6 +111,25 @@ def test_the_package_holds_the_documents_the_attachments_and_oparl(
         assert entry["name"] and entry["date"] and entry["id"].startswith("http")
     readme = archive.read("LIESMICH.txt").decode()
     assert "Sitzungsunterlagen" in readme and "oparl.json" in readme
+
+
+def test_the_response_table_in_the_package_names_organisations_not_people(
+    towns: Municipalities,
+) -> None:
+    """A council paper is public: Alice's comment is in the table under her organisation,
+    without her name (the editors' own download keeps it)."""
+    assert towns.round is not None
+    alice = towns.world.alice
+    assert alice.organisation is not None
+    made = package.build_package(towns.db, towns.round.id, actor=towns.editor, now=MADE_AT)
+    sheet = load_workbook(io.BytesIO(_zip(made).read("04-abwaegungstabelle.xlsx"))).active
+    assert sheet is not None
+    cells = " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c)
+    assert "Mehr Plätze, bitte" in cells
+    assert alice.organisation.name in cells
+    assert alice.name not in cells
+    table = responses.response_table(towns.db, towns.round.id, actor=towns.editor)
+    assert table.with_names  # the page's own table still names her
 
 
 def test_the_same_records_give_the_same_bytes(towns: Municipalities) -> None:
