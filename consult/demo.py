@@ -191,7 +191,7 @@ def _organisations(session: Session) -> dict[str, Organisation]:
 
 #: How some demo people chose to be notified (the others get everything at once).
 NOTIFICATION_CHOICES = {
-    "caritas@consult.example": {
+    "kulturverein@consult.example": {
         NotificationKind.REPLY: NotificationMode.DIGEST,
         NotificationKind.DECISIONS: NotificationMode.DIGEST,
     },

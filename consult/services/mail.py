@@ -123,6 +123,7 @@ def queue_template(
     language = language_of(user)
     with force_locale(LOCALES[language]):
         text = render_template(f"mail/{name}.txt", user=user, **context)
+        greeting = _("Guten Tag %(name)s,", name=user.name)
     subject, _nl, body = text.strip("\n").partition("\n")
     subject, body = subject.strip(), body.strip("\n") + "\n"
     if kind is not None and mode is NotificationMode.DIGEST and not urgent:
@@ -132,13 +133,23 @@ def queue_template(
                 kind=kind.value,
                 consultation_id=notification_settings.consultation_of(context),
                 subject=subject[:300],
-                body_text=body,
+                body_text=without_greeting(body, greeting),
             )
         )
         session.flush()
         return None
     link = notification_settings.unsubscribe_url(user, [kind]) if kind is not None else None
     return queue_rendered(session, user, subject, body, unsubscribe=link, attachments=attachments)
+
+
+def without_greeting(body: str, greeting: str) -> str:
+    """The body without its opening "Guten Tag …," (a digest greets once), its next
+    sentence starting with a capital ("die Redaktion hat …" → "Die Redaktion hat …").
+    Raises nothing."""
+    if not body.startswith(greeting):
+        return body
+    rest = body[len(greeting) :].lstrip("\n")
+    return rest[:1].upper() + rest[1:]
 
 
 def language_of(user: User) -> str:

@@ -9,6 +9,7 @@ digest is queued and marked digested in the same transaction.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from itertools import groupby
 
@@ -70,6 +71,7 @@ def _queue_digest(session: Session, user: User, items: list[DigestItem]) -> None
             base_url=mail.settings().base_url,
         )
     subject, _nl, body = text.strip("\n").partition("\n")
+    body = re.sub(r"\n{3,}", "\n\n", body)  # the template's loops leave blank lines
     kinds = [NotificationKind(name) for name in dict.fromkeys(item.kind for item in items)]
     link = notification_settings.unsubscribe_url(user, kinds)
     mail.queue_rendered(session, user, subject.strip(), body.strip("\n") + "\n", unsubscribe=link)

@@ -171,14 +171,14 @@ def test_the_current_round_is_in_full_swing(db: Session, story: dict[str, Round]
 
 
 def test_some_demo_people_chose_how_they_are_notified(db: Session, story: dict[str, Round]) -> None:
-    caritas = notification_settings.get_all(db, person(db, "caritas@consult.example"))
-    assert caritas[NotificationKind.REPLY] is NotificationMode.DIGEST
-    assert caritas[NotificationKind.INVITATION] is NotificationMode.IMMEDIATELY
+    association = notification_settings.get_all(db, person(db, "kulturverein@consult.example"))
+    assert association[NotificationKind.REPLY] is NotificationMode.DIGEST
+    assert association[NotificationKind.INVITATION] is NotificationMode.IMMEDIATELY
     police = notification_settings.get_all(db, person(db, "polizei@consult.example"))
     assert police[NotificationKind.REVISION] is NotificationMode.OFF
-    caritas_user = person(db, "caritas@consult.example")
+    association_user = person(db, "kulturverein@consult.example")
     changed = {NotificationKind.REPLY: NotificationMode.OFF}
-    notification_settings.update_settings(db, changed, actor=caritas_user)
+    notification_settings.update_settings(db, changed, actor=association_user)
     demo.load_demo(db)  # loading again keeps what they chose since
-    reply = notification_settings.get_mode(db, caritas_user, NotificationKind.REPLY)
+    reply = notification_settings.get_mode(db, association_user, NotificationKind.REPLY)
     assert reply is NotificationMode.OFF

@@ -133,6 +133,8 @@ def test_digest_is_one_mail_grouped_by_consultation(
     assert first < second  # grouped: both reminders of the first consultation before it
     assert body.count("Runde Schulentwicklungsplan") >= 2
     assert body.count("=== Schulentwicklungsplan ===") == 1
+    assert body.count("Guten Tag") == 1  # greeted once, not in every item
+    assert "\n\n\n" not in body
     assert notification_digest.send_digests(db) == 0  # each item in one digest only
     assert len(mails_to(db, member)) == 1
 

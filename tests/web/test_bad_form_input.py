@@ -443,6 +443,8 @@ FORMS = [
         lambda w: f"/rounds/{w.id('round_id')}/report",
         lambda w: {"body": "Die Beteiligungsrunde fand vom 1. bis zum 30. Juni statt."},
         report_web.ReportForm,
+        # not a number but a version ("generated" or a digest): anything else is stale
+        numbers={"base_version": "{}"},
     ),
     Form(
         "decisions.assign",
