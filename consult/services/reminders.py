@@ -65,7 +65,7 @@ def queue_reminders(session: Session, *, now: datetime | None = None) -> int:
                 and previous.stage >= stage
             ):
                 continue
-            mail.queue_template(
+            queued_now = mail.queue_template(
                 session,
                 user,
                 "round_reminder",
@@ -86,6 +86,7 @@ def queue_reminders(session: Session, *, now: datetime | None = None) -> int:
             else:
                 previous.closes_at, previous.sent_at = round_.closes_at, now
                 previous.stage = stage
-            queued += 1
+            # recorded as done either way; counted only as a mail (not held, not off)
+            queued += queued_now is not None
     session.flush()
     return queued + statement_reminders.queue_due_reminders(session, now=now)
