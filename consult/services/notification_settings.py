@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from consult.db import utcnow
 from consult.errors import Invalid, NotFound
-from consult.models import NotificationKind, NotificationMode, NotificationSetting, User
+from consult.models import (
+    Membership,
+    NotificationKind,
+    NotificationMode,
+    NotificationSetting,
+    Role,
+    User,
+)
 from consult.services import permissions
 from consult.services.locks import lock
 
@@ -93,6 +100,22 @@ def get_all(session: Session, user: User) -> dict[NotificationKind, Notification
 def my_settings(session: Session, *, actor: object) -> dict[NotificationKind, NotificationMode]:
     """The acting user's settings. Raises NotAuthenticated."""
     return get_all(session, permissions.require_user(actor))
+
+
+def my_kinds(session: Session, *, actor: object) -> dict[NotificationKind, NotificationMode]:
+    """The acting user's settings of the kinds that can reach them, for the profile: the
+    statements' mails only for people of a municipality (or who chose for them before).
+    Raises NotAuthenticated."""
+    user = permissions.require_user(actor)
+    found = get_all(session, user)
+    municipal = session.scalar(
+        select(Membership.id)
+        .where(Membership.user_id == user.id, Membership.role == Role.MUNICIPALITY.value)
+        .limit(1)
+    )
+    if municipal is None and _row(session, user, NotificationKind.STATEMENT) is None:
+        del found[NotificationKind.STATEMENT]
+    return found
 
 
 def _store(session: Session, user: User, kind: NotificationKind, mode: NotificationMode) -> None:

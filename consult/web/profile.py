@@ -27,7 +27,7 @@ def _me() -> User:
 
 def notification_context(me: User) -> dict[str, object]:
     """The "Benachrichtigungen" section's rows: (kind, label, current mode) per kind."""
-    current = notification_settings.my_settings(get_session(), actor=me)
+    current = notification_settings.my_kinds(get_session(), actor=me)
     return {
         "notification_rows": [
             (kind.value, notification_settings.kind_label(kind), mode.value)

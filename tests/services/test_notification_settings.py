@@ -18,6 +18,7 @@ from consult.models import (
     DigestItem,
     NotificationKind,
     NotificationMode,
+    Organisation,
     OutboxMessage,
     Round,
     User,
@@ -284,6 +285,29 @@ def test_profile_section_saves_the_settings(
     assert bad.status_code == 303
     db.expire_all()
     assert settings.get_mode(db, member, NotificationKind.REVISION) is NotificationMode.DIGEST
+
+
+def test_the_profile_offers_the_statement_mails_only_to_municipalities(
+    db: Session,
+    admin: User,
+    member: User,
+    open_round: Round,
+    make_user: Callable[..., User],
+    make_org: Callable[..., Organisation],
+    login: Callable[[User], CSRFClient],
+) -> None:
+    statement_row = 'name="statement"'
+    assert statement_row not in login(member).get("/profile/").get_data(as_text=True)
+    clerk = make_user("Rita Rathaus", organisation=make_org("Gemeinde Much", "municipality"))
+    consultations.set_member(
+        db, open_round.revision.consultation_id, clerk.id, actor=admin, role="municipality"
+    )
+    db.commit()
+    assert statement_row in login(clerk).get("/profile/").get_data(as_text=True)
+    # Someone who chose for them once (through the API) still sees the choice.
+    settings.update_settings(db, {NotificationKind.STATEMENT: NotificationMode.OFF}, actor=member)
+    db.commit()
+    assert statement_row in login(member).get("/profile/").get_data(as_text=True)
 
 
 def test_reminders_three_days_and_one_day_before(
