@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from consult import db
 from consult.demo import load_demo
 from consult.errors import ServiceError
-from consult.services import accounts, export_jobs, mail, reminders, search_index
+from consult.services import accounts, api_tokens, export_jobs, mail, reminders, search_index
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -107,7 +107,7 @@ def token_create(email: str, name: str) -> None:
         user = accounts.find_user_by_email(session, email)
         if user is None or not user.is_active:
             raise click.ClickException(f"no active user with e-mail {email}")
-        _, raw = accounts.create_api_token(session, actor=user, name=name)
+        _, raw = api_tokens.create_api_token(session, actor=user, name=name)
     click.echo(raw)
 
 

@@ -28,7 +28,7 @@ from consult.config import Settings, test_database_url
 from consult.db import database, make_engine
 from consult.extensions import limiter
 from consult.models import Membership, Organisation, User
-from consult.services import accounts
+from consult.services import api_tokens
 
 # CI runs the property tests with fixed examples (reproducible runs); local runs explore.
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -242,7 +242,7 @@ def token_for(db: Session) -> Callable[[User], dict[str, str]]:
     """Authorization headers with a fresh API token of the user."""
 
     def make(user: User) -> dict[str, str]:
-        _, raw = accounts.create_api_token(db, actor=user, name="test")
+        _, raw = api_tokens.create_api_token(db, actor=user, name="test")
         db.commit()
         return {"Authorization": f"Bearer {raw}"}
 

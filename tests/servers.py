@@ -60,7 +60,7 @@ from consult import create_app
 from consult.config import Settings, test_database_url
 from consult.db import database, make_engine, utcnow
 from consult.models import Membership, Organisation, User
-from consult.services import accounts, drafts, working_groups
+from consult.services import api_tokens, drafts, working_groups
 from consult.services import consultations as consultation_service
 from consult.services import feedback as feedback_service
 from consult.services import revisions as revision_service
@@ -454,7 +454,7 @@ def _seed(session: Any, tag: str) -> Seed:
     session.flush()
 
     def with_token(user: User) -> Person:
-        _row, raw = accounts.create_api_token(session, actor=user, name="Lasttest")
+        _row, raw = api_tokens.create_api_token(session, actor=user, name="Lasttest")
         return Person(user.id, user.email, user.name, raw)
 
     return Seed(

@@ -11,7 +11,7 @@ from consult.api.registry import operation
 from consult.db import get_session
 from consult.models import Organisation, User
 from consult.schemas import accounts as schemas
-from consult.services import access, accounts
+from consult.services import access, accounts, organisations
 
 WRITE_ERRORS = (400, 401, 403, 409, 413, 422)
 
@@ -35,7 +35,7 @@ def user_json(user: User) -> dict[str, Any]:
 @bp.get("/organisations")
 @operation("List organisations", tag="accounts", response=schemas.OrganisationList)
 def list_organisations() -> ResponseReturnValue:
-    items = accounts.list_organisations(get_session(), actor=api_user())
+    items = organisations.list_organisations(get_session(), actor=api_user())
     return {"organisations": [organisation_json(o) for o in items]}
 
 
@@ -49,7 +49,7 @@ def list_organisations() -> ResponseReturnValue:
     errors=WRITE_ERRORS,
 )
 def create_organisation(body: schemas.OrganisationInput) -> ResponseReturnValue:
-    org = accounts.create_organisation(
+    org = organisations.create_organisation(
         get_session(), actor=api_user(), name=body.name, kind=body.kind
     )
     return organisation_json(org), 201

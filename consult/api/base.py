@@ -15,7 +15,7 @@ from consult.db import get_session
 from consult.errors import BadRequest, NotAuthenticated, TooLarge
 from consult.extensions import csrf
 from consult.models import User
-from consult.services import accounts
+from consult.services import api_tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -55,7 +55,7 @@ def authenticate() -> None:
             raise NotAuthenticated(
                 _("Erwartet wird „Authorization: Bearer <Token>“."), code="invalid_token"
             )
-        user = accounts.user_for_api_token(get_session(), raw.strip())
+        user = api_tokens.user_for_api_token(get_session(), raw.strip())
         if user is None:
             raise NotAuthenticated(
                 _("Das Token ist ungültig oder widerrufen."), code="invalid_token"

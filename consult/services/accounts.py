@@ -1,5 +1,5 @@
-"""Organisations, users, logging in, single-use links and API tokens (the password
-rules are in services.passwords)."""
+"""Users, logging in and single-use links (organisations: services.organisations; API
+tokens: services.api_tokens; the password rules: services.passwords)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from consult.db import is_id, utcnow, write_aside
+from consult.db import is_id, utcnow
 from consult.domain import textrules
 from consult.errors import Conflict, Invalid, NotFound
-from consult.models import ApiToken, OneTimeToken, Organisation, OrganisationKind, User
+from consult.models import ApiToken, OneTimeToken, Organisation, User
 from consult.services import access, audit, feedback_versions, mail, permissions
 from consult.services.locks import lock_name
 from consult.services.passwords import check_password_rules
@@ -25,19 +25,19 @@ from consult.services.text_fields import checked
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
-TOKEN_PREFIX = "cst_"  # noqa: S105 - a public prefix, not a secret
-
 #: A hash computed once, to spend the same time on unknown e-mail addresses.
 _DUMMY_HASH = generate_password_hash("not-a-password-" + secrets.token_hex(4))
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """How a token is stored: its SHA-256, never the token itself."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _clean_name(
+def clean_name(
     value: object, field: str, label: str, rule: textrules.TextRule = textrules.NAME
 ) -> str:
+    """A checked name (of a person, an organisation, a token). Raises Invalid."""
     return checked(value, rule, field, label, code="invalid")
 
 
@@ -49,97 +49,6 @@ def normalize_email(value: object) -> str:
             fields={"email": _("Bitte eine gültige E-Mail-Adresse angeben.")},
         )
     return value.strip()
-
-
-# --- organisations -------------------------------------------------------------------
-
-
-def parse_kind(value: object) -> OrganisationKind:
-    """The OrganisationKind named by ``value``. Raises Invalid (an unknown kind)."""
-    try:
-        return OrganisationKind(str(value))
-    except ValueError:
-        allowed = ", ".join(k.value for k in OrganisationKind)
-        raise Invalid(
-            _("Unbekannte Art der Organisation. Erlaubt: %(allowed)s.", allowed=allowed),
-            code="invalid_kind",
-            fields={"kind": _("Bitte eine Art aus der Liste wählen.")},
-        ) from None
-
-
-def list_organisations(session: Session, *, actor: object) -> list[Organisation]:
-    """Every organisation by name. Raises NotPermitted (not signed in)."""
-    permissions.require(permissions.can_list_organisations(actor))
-    return list(session.scalars(select(Organisation).order_by(func.lower(Organisation.name))))
-
-
-def _ensure_unique_org_name(session: Session, name: str, own_id: int | None = None) -> None:
-    # Compared case-folded in Python ("Ärztekammer" is "ärztekammer"): SQL's lower() folds
-    # only ASCII on SQLite. A county has a few hundred organisations at most. Under a lock,
-    # so that two admins saving "Caritas" and "caritas" at once do not both pass.
-    lock_name(session, "organisation names")
-    wanted = name.casefold()
-    query = select(Organisation.id, Organisation.name)
-    if any(oid != own_id and other.casefold() == wanted for oid, other in session.execute(query)):
-        raise Conflict(
-            _("Eine Organisation mit diesem Namen gibt es schon."),
-            code="duplicate_name",
-            fields={"name": _("Dieser Name ist schon vergeben.")},
-        )
-
-
-def create_organisation(session: Session, *, actor: object, name: str, kind: str) -> Organisation:
-    """Create an organisation. Raises NotPermitted, Invalid, Conflict (name taken)."""
-    permissions.require(permissions.can_manage_accounts(actor))
-    clean = _clean_name(name, "name", _("Name"))
-    org_kind = parse_kind(kind)
-    _ensure_unique_org_name(session, clean)
-    org = Organisation(name=clean, kind=org_kind.value, is_active=True)
-    session.add(org)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="organisation.created",
-        object_type="organisation",
-        object_id=org.id,
-        details={"name": org.name, "kind": org.kind},
-    )
-    return org
-
-
-def update_organisation(
-    session: Session,
-    organisation_id: int,
-    *,
-    actor: object,
-    name: str,
-    kind: str,
-    is_active: bool,
-) -> Organisation:
-    """Edit an organisation. Raises NotPermitted, NotFound, Invalid, Conflict (name taken).
-
-    A new name also moves the feedback version of the consultations whose feedback
-    shows it (services.feedback_versions)."""
-    permissions.require(permissions.can_manage_accounts(actor))
-    org = access.get_organisation(session, organisation_id, actor=actor)
-    clean = _clean_name(name, "name", _("Name"))
-    org_kind = parse_kind(kind)
-    _ensure_unique_org_name(session, clean, org.id)
-    renamed = clean != org.name
-    org.name, org.kind, org.is_active = clean, org_kind.value, bool(is_active)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="organisation.changed",
-        object_type="organisation",
-        object_id=org.id,
-        details={"name": org.name, "kind": org.kind, "is_active": org.is_active},
-    )
-    if renamed:  # feedback shows the name: cached reading views must not
-        feedback_versions.bump_for_organisation(session, org.id)
-    return org
 
 
 # --- users ---------------------------------------------------------------------------
@@ -195,10 +104,10 @@ def create_user(
     if not system:
         permissions.require(permissions.can_manage_accounts(actor))
     address = normalize_email(email)
-    clean_name = _clean_name(name, "name", _("Name"))
+    full_name = clean_name(name, "name", _("Name"))
     org = _organisation_or_invalid(session, organisation_id)
     if password not in (None, ""):
-        check_password_rules(password, email=address, name=clean_name)
+        check_password_rules(password, email=address, name=full_name)
     lock_name(session, "e-mail addresses")  # two admins adding one address at once
     if find_user_by_email(session, address) is not None:
         raise Conflict(
@@ -209,7 +118,7 @@ def create_user(
     user = User(
         email=address,
         email_key=address.lower(),
-        name=clean_name,
+        name=full_name,
         organisation=org,
         is_admin=bool(is_admin),
         is_active=True,
@@ -269,7 +178,7 @@ def update_user(
             ),
             code="self_lockout",
         )
-    new_name = _clean_name(name, "name", _("Name"))
+    new_name = clean_name(name, "name", _("Name"))
     renamed = new_name != user.name
     user.name = new_name
     user.email, user.email_key = address, address.lower()
@@ -303,7 +212,7 @@ def update_profile(
 ) -> User:
     """Name, language and (when given) whether to get an e-mail about replies.
     Raises Invalid (the name)."""
-    new_name = _clean_name(name, "name", _("Name"))
+    new_name = clean_name(name, "name", _("Name"))
     renamed = new_name != actor.name
     actor.name = new_name
     actor.locale = locale if locale in ("de", "en") else None
@@ -377,7 +286,7 @@ def issue_one_time_token(session: Session, user: User, purpose: str, hours: int)
         OneTimeToken(
             user_id=user.id,
             purpose=purpose,
-            token_hash=_digest(raw),
+            token_hash=token_digest(raw),
             expires_at=now + timedelta(hours=hours),
         )
     )
@@ -389,7 +298,9 @@ def check_one_time_token(
     session: Session, raw: str, *, now: datetime | None = None
 ) -> OneTimeToken:
     """The valid token row; raises NotFound for unknown, used or expired links."""
-    row = session.scalar(select(OneTimeToken).where(OneTimeToken.token_hash == _digest(raw or "")))
+    row = session.scalar(
+        select(OneTimeToken).where(OneTimeToken.token_hash == token_digest(raw or ""))
+    )
     now = now or utcnow()
     if row is None or row.used_at is not None or row.expires_at <= now or not row.user.is_active:
         raise NotFound(
@@ -435,62 +346,3 @@ def request_password_reset(session: Session, email: str) -> None:
     hours = mail.settings().reset_hours
     raw = issue_one_time_token(session, user, "reset", hours)
     mail.queue_template(session, user, "reset", token=raw, hours=hours)
-
-
-# --- API tokens ----------------------------------------------------------------------
-
-
-def create_api_token(session: Session, *, actor: object, name: str | None) -> tuple[ApiToken, str]:
-    """A new token for the actor; the raw token is returned once and never stored.
-    Raises NotPermitted, Invalid (the name)."""
-    permissions.require(permissions.can_manage_own_tokens(actor))
-    assert isinstance(actor, User)
-    label = _clean_name(name or "API-Token", "name", _("Bezeichnung"), textrules.TOKEN_NAME)
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=actor.id, name=label, token_hash=_digest(raw), prefix=raw[:10])
-    session.add(token)
-    session.flush()
-    return token, raw
-
-
-def list_api_tokens(session: Session, *, actor: User) -> list[ApiToken]:
-    """The actor's API tokens, newest first. Raises nothing."""
-    return list(
-        session.scalars(
-            select(ApiToken)
-            .where(ApiToken.user_id == actor.id)
-            .order_by(ApiToken.created_at.desc())
-        )
-    )
-
-
-def revoke_api_token(session: Session, token_id: int, *, actor: object) -> ApiToken:
-    """Revoke one of the actor's API tokens. Raises NotPermitted, NotFound (not theirs)."""
-    permissions.require(permissions.can_manage_own_tokens(actor))
-    token = session.get(ApiToken, token_id)
-    if token is None or not isinstance(actor, User) or token.user_id != actor.id:
-        raise NotFound(_("Dieses Token gibt es nicht."))
-    token.revoked_at = token.revoked_at or utcnow()
-    session.flush()
-    return token
-
-
-def user_for_api_token(session: Session, raw: str) -> User | None:
-    """The active owner of a valid, unrevoked token, or None. Raises nothing."""
-    if not raw or len(raw) > 200:
-        return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
-    if token is None or token.revoked_at is not None or not token.user.is_active:
-        return None
-    now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        # Also from reading requests: a small write beside the request's transaction.
-        token_id = token.id
-        write_aside(
-            session,
-            lambda target: target.execute(
-                update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
-            ),
-            what="the API token's last use",
-        )
-    return token.user

@@ -12,6 +12,7 @@ from flask_login import current_user
 from consult.db import get_session, parse_number
 from consult.errors import ServiceError
 from consult.services import access, accounts, permissions
+from consult.services import organisations as organisation_service
 from consult.web.forms import OrganisationForm, UserForm, options
 from consult.web.util import form_error, render_form
 
@@ -24,7 +25,7 @@ def _admins_only() -> None:
 
 
 def _organisation_choices() -> list[Any]:
-    orgs = accounts.list_organisations(get_session(), actor=current_user)
+    orgs = organisation_service.list_organisations(get_session(), actor=current_user)
     return options([("", _("– keine –"))] + [(str(o.id), o.name) for o in orgs if o.is_active])
 
 
@@ -34,7 +35,7 @@ def organisations() -> ResponseReturnValue:
     form = OrganisationForm()
     if form.validate_on_submit():
         try:
-            org = accounts.create_organisation(
+            org = organisation_service.create_organisation(
                 db, actor=current_user, name=form.name.data, kind=form.kind.data
             )
         except ServiceError as exc:
@@ -43,7 +44,7 @@ def organisations() -> ResponseReturnValue:
             flash(_("Organisation „%(name)s“ angelegt.", name=org.name), "success")
             return redirect(url_for("admin.organisations"))
     status = 422 if form.is_submitted() else 200
-    items = accounts.list_organisations(db, actor=current_user)
+    items = organisation_service.list_organisations(db, actor=current_user)
     return render_form("admin/organisations.html", status, form=form, organisations=items)
 
 
@@ -54,7 +55,7 @@ def edit_organisation(organisation_id: int) -> ResponseReturnValue:
     form = OrganisationForm(obj=org)
     if form.validate_on_submit():
         try:
-            accounts.update_organisation(
+            organisation_service.update_organisation(
                 db,
                 org.id,
                 actor=current_user,

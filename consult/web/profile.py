@@ -10,7 +10,7 @@ from flask_login import current_user, login_user
 from consult.db import get_session
 from consult.errors import ServiceError
 from consult.models import NotificationMode, User
-from consult.services import accounts, notification_settings, permissions
+from consult.services import accounts, api_tokens, notification_settings, permissions
 from consult.web.forms import ChangePasswordForm, ProfileForm, TokenForm
 from consult.web.util import form_error, render_form
 
@@ -45,7 +45,7 @@ def _page(status: int = 200, **overrides: object) -> ResponseReturnValue:
         "profile_form": ProfileForm(obj=me, formdata=None),
         "password_form": ChangePasswordForm(formdata=None),
         "token_form": TokenForm(formdata=None, prefix=TOKEN_PREFIX),
-        "tokens": accounts.list_api_tokens(get_session(), actor=me),
+        "tokens": api_tokens.list_api_tokens(get_session(), actor=me),
         "new_token": None,
         "new_token_name": None,
         **notification_context(me),
@@ -108,7 +108,9 @@ def create_token() -> ResponseReturnValue:
     form = TokenForm(prefix=TOKEN_PREFIX)
     if form.validate_on_submit():
         try:
-            token, raw = accounts.create_api_token(get_session(), actor=_me(), name=form.name.data)
+            token, raw = api_tokens.create_api_token(
+                get_session(), actor=_me(), name=form.name.data
+            )
         except ServiceError as exc:
             form_error(form, exc)
         else:
@@ -119,6 +121,6 @@ def create_token() -> ResponseReturnValue:
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> ResponseReturnValue:
-    accounts.revoke_api_token(get_session(), token_id, actor=_me())
+    api_tokens.revoke_api_token(get_session(), token_id, actor=_me())
     flash(_("Das Token ist widerrufen."), "success")
     return redirect(url_for("profile.show", _anchor="tokens"))

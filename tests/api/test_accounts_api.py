@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.models import ApiToken, OneTimeToken, Organisation, OutboxMessage, User
-from consult.services import accounts
+from consult.services import api_tokens
 from tests import support
 from tests.conftest import PASSWORD, CSRFClient
 
@@ -282,11 +282,11 @@ def test_revoked_token_is_401(
     make_user: Callable[..., User],
 ) -> None:
     user = make_user()
-    token, raw = accounts.create_api_token(db, actor=user, name="Skript")
+    token, raw = api_tokens.create_api_token(db, actor=user, name="Skript")
     db.commit()
     headers = {"Authorization": f"Bearer {raw}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
-    accounts.revoke_api_token(db, token.id, actor=user)
+    api_tokens.revoke_api_token(db, token.id, actor=user)
     db.commit()
     response = client.get("/api/v1/me", headers=headers)
     assert response.status_code == 401
@@ -309,7 +309,7 @@ def test_token_of_a_deactivated_user_is_401(
 
 def test_tokens_are_stored_hashed(db: Session, make_user: Callable[..., User]) -> None:
     user = make_user()
-    token, raw = accounts.create_api_token(db, actor=user, name="Skript")
+    token, raw = api_tokens.create_api_token(db, actor=user, name="Skript")
     assert raw not in (token.token_hash, token.prefix)
     assert raw.startswith(token.prefix)
     assert len(token.token_hash) == 64

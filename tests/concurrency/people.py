@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from consult.db import database
 from consult.models import Organisation, User, WorkingGroup
-from consult.services import accounts
+from consult.services import api_tokens
 from consult.services import consultations as consultation_service
 from tests.concurrency.conftest import LiveDatabase
 from tests.servers import PASSWORD, Client, Person, Server, add_user, seeding_app
@@ -82,7 +82,7 @@ def add_people(
             session.flush()
 
             def with_token(user: User) -> Person:
-                _row, raw = accounts.create_api_token(session, actor=user, name=label)
+                _row, raw = api_tokens.create_api_token(session, actor=user, name=label)
                 return Person(user.id, user.email, user.name, raw)
 
             return (

@@ -29,7 +29,7 @@ from consult.models import (
     User,
 )
 from consult.models import Organisation as Org
-from consult.services import accounts
+from consult.services import api_tokens
 from consult.services import rounds as round_service
 from tests.concurrency.conftest import LiveDatabase
 from tests.servers import (
@@ -103,7 +103,7 @@ def _seed_town(live: LiveDatabase, directory: Path) -> Town:
                 notify=False,
             )
             tokens = tuple(
-                accounts.create_api_token(session, actor=user, name="Eile")[1] for user in people
+                api_tokens.create_api_token(session, actor=user, name="Eile")[1] for user in people
             )
             return Town(round_.id, town.id, tokens, tuple(u.email for u in people))
     finally:

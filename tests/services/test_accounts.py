@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 from consult.db import utcnow
 from consult.errors import Conflict, Invalid, NotFound, NotPermitted
 from consult.models import ApiToken, OneTimeToken, Organisation, OutboxMessage, User
-from consult.services import accounts, passwords
+from consult.services import accounts, api_tokens, organisations, passwords
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "Ganz-Neues-Passwort-7"
@@ -59,7 +59,7 @@ def digest(raw: str) -> str:
 
 
 def test_admin_creates_organisation(db: Session, admin: User) -> None:
-    org = accounts.create_organisation(
+    org = organisations.create_organisation(
         db, actor=admin, name="  Caritasverband   Siegtal ", kind="welfare"
     )
     assert org.id is not None
@@ -84,14 +84,14 @@ API_KINDS = [
 
 def test_every_kind_of_the_api_contract_is_accepted(db: Session, admin: User) -> None:
     for kind in API_KINDS:
-        org = accounts.create_organisation(db, actor=admin, name=f"Org {kind}", kind=kind)
+        org = organisations.create_organisation(db, actor=admin, name=f"Org {kind}", kind=kind)
         assert org.kind == kind
 
 
 def test_unknown_kind_is_invalid(db: Session, admin: User) -> None:
     for kind in ["verein", "", None, "Municipality", 3]:
         with pytest.raises(Invalid) as info:
-            accounts.create_organisation(db, actor=admin, name="Irgendwer", kind=kind)
+            organisations.create_organisation(db, actor=admin, name="Irgendwer", kind=kind)
         assert info.value.status == 422, kind
         assert info.value.code == "invalid_kind", kind
         assert "kind" in info.value.fields
@@ -101,15 +101,17 @@ def test_unknown_kind_is_invalid(db: Session, admin: User) -> None:
 def test_organisation_name_is_required_and_limited(db: Session, admin: User) -> None:
     for name in ["", "   ", None, "x" * 201]:
         with pytest.raises(Invalid) as info:
-            accounts.create_organisation(db, actor=admin, name=name, kind="other")
+            organisations.create_organisation(db, actor=admin, name=name, kind="other")
         assert "name" in info.value.fields, name
-    assert accounts.create_organisation(db, actor=admin, name="x" * 200, kind="other").id
+    assert organisations.create_organisation(db, actor=admin, name="x" * 200, kind="other").id
 
 
 def test_duplicate_organisation_name_is_a_conflict(db: Session, admin: User) -> None:
-    accounts.create_organisation(db, actor=admin, name="Jobcenter Siegtal", kind="administration")
+    organisations.create_organisation(
+        db, actor=admin, name="Jobcenter Siegtal", kind="administration"
+    )
     with pytest.raises(Conflict) as info:
-        accounts.create_organisation(db, actor=admin, name="jobcenter  siegtal", kind="other")
+        organisations.create_organisation(db, actor=admin, name="jobcenter  siegtal", kind="other")
     assert info.value.status == 409
     assert info.value.code == "duplicate_name"
     count = db.scalar(
@@ -119,14 +121,14 @@ def test_duplicate_organisation_name_is_a_conflict(db: Session, admin: User) -> 
     )
     assert count == 1
     # beyond ASCII too (SQLite's lower() leaves "Ä" as it is)
-    accounts.create_organisation(db, actor=admin, name="Ärztekammer Nordrhein", kind="other")
+    organisations.create_organisation(db, actor=admin, name="Ärztekammer Nordrhein", kind="other")
     for name in ("ärztekammer nordrhein", "ÄRZTEKAMMER NORDRHEIN"):
         with pytest.raises(Conflict):
-            accounts.create_organisation(db, actor=admin, name=name, kind="other")
+            organisations.create_organisation(db, actor=admin, name=name, kind="other")
     # an organisation may keep its own name, in another case
     org = db.scalar(select(Organisation).where(Organisation.name == "Ärztekammer Nordrhein"))
     assert org is not None
-    accounts.update_organisation(
+    organisations.update_organisation(
         db, org.id, actor=admin, name="ÄRZTEKAMMER Nordrhein", kind="other", is_active=True
     )
 
@@ -135,13 +137,13 @@ def test_update_organisation(
     db: Session, admin: User, make_org: Callable[..., Organisation]
 ) -> None:
     org = make_org("Schule am Berg", kind="school")
-    updated = accounts.update_organisation(
+    updated = organisations.update_organisation(
         db, org.id, actor=admin, name="Schule am Berg (Hennef)", kind="other", is_active=False
     )
     assert updated is org
     assert (org.name, org.kind, org.is_active) == ("Schule am Berg (Hennef)", "other", False)
     # Keeping its own name (even re-cased) is not a conflict with itself.
-    accounts.update_organisation(
+    organisations.update_organisation(
         db, org.id, actor=admin, name="SCHULE AM BERG (HENNEF)", kind="school", is_active=True
     )
     assert org.name == "SCHULE AM BERG (HENNEF)"
@@ -153,7 +155,7 @@ def test_update_organisation_to_a_taken_name_is_a_conflict(
     make_org("Diakonie")
     other = make_org("AWO")
     with pytest.raises(Conflict):
-        accounts.update_organisation(
+        organisations.update_organisation(
             db, other.id, actor=admin, name="Diakonie", kind="welfare", is_active=True
         )
     db.refresh(other)
@@ -165,12 +167,12 @@ def test_update_organisation_rejects_unknown_kind_and_id(
 ) -> None:
     org = make_org("VHS")
     with pytest.raises(Invalid) as info:
-        accounts.update_organisation(
+        organisations.update_organisation(
             db, org.id, actor=admin, name="VHS", kind="university", is_active=True
         )
     assert info.value.code == "invalid_kind"
     with pytest.raises(NotFound):
-        accounts.update_organisation(
+        organisations.update_organisation(
             db, 999_999, actor=admin, name="VHS", kind="school", is_active=True
         )
 
@@ -183,10 +185,10 @@ def test_non_admins_may_not_manage_organisations(
     inactive_admin = make_user(admin=True, active=False)
     for actor in (member, inactive_admin, None):
         with pytest.raises(NotPermitted) as info:
-            accounts.create_organisation(db, actor=actor, name="Neu", kind="other")
+            organisations.create_organisation(db, actor=actor, name="Neu", kind="other")
         assert info.value.status == 403
         with pytest.raises(NotPermitted):
-            accounts.update_organisation(
+            organisations.update_organisation(
                 db, org.id, actor=actor, name="Umbenannt", kind="other", is_active=True
             )
     assert db.scalar(select(Organisation).where(Organisation.name == "Neu")) is None
@@ -199,10 +201,10 @@ def test_signed_in_users_list_organisations_anonymous_do_not(
     make_org("zeta e.V.")
     make_org("Alpha e.V.")
     user = make_user()
-    names = [o.name for o in accounts.list_organisations(db, actor=user)]
+    names = [o.name for o in organisations.list_organisations(db, actor=user)]
     assert names.index("Alpha e.V.") < names.index("zeta e.V.")  # case-insensitive order
     with pytest.raises(NotPermitted):
-        accounts.list_organisations(db, actor=None)
+        organisations.list_organisations(db, actor=None)
 
 
 # --- users ---------------------------------------------------------------------------
@@ -527,8 +529,8 @@ def test_deactivated_user_cannot_log_in_and_tokens_stop_working(
     db: Session, admin: User, make_user: Callable[..., User]
 ) -> None:
     user = make_user()
-    _, raw = accounts.create_api_token(db, actor=user, name="Skript")
-    assert accounts.user_for_api_token(db, raw) is user
+    _, raw = api_tokens.create_api_token(db, actor=user, name="Skript")
+    assert api_tokens.user_for_api_token(db, raw) is user
     nonce = user.session_nonce
 
     accounts.update_user(
@@ -544,8 +546,8 @@ def test_deactivated_user_cannot_log_in_and_tokens_stop_working(
     assert user.is_active is False
     assert user.session_nonce != nonce  # open sessions end
     assert accounts.authenticate(db, user.email, PASSWORD) is None
-    assert accounts.user_for_api_token(db, raw) is None
-    [token] = accounts.list_api_tokens(db, actor=user)
+    assert api_tokens.user_for_api_token(db, raw) is None
+    [token] = api_tokens.list_api_tokens(db, actor=user)
     assert token.revoked_at is not None
 
     # Reactivation does not bring the revoked token back.
@@ -560,7 +562,7 @@ def test_deactivated_user_cannot_log_in_and_tokens_stop_working(
         is_active=True,
     )
     assert accounts.authenticate(db, user.email, PASSWORD) is user
-    assert accounts.user_for_api_token(db, raw) is None
+    assert api_tokens.user_for_api_token(db, raw) is None
 
 
 def test_admin_edits_a_user(
@@ -710,84 +712,84 @@ def test_api_token_is_stored_hashed_and_shown_once(
     db: Session, make_user: Callable[..., User]
 ) -> None:
     user = make_user()
-    token, raw = accounts.create_api_token(db, actor=user, name="Ratsinformationssystem")
-    assert raw.startswith(accounts.TOKEN_PREFIX) and len(raw) >= 40
+    token, raw = api_tokens.create_api_token(db, actor=user, name="Ratsinformationssystem")
+    assert raw.startswith(api_tokens.TOKEN_PREFIX) and len(raw) >= 40
     assert token.token_hash == digest(raw)
     assert token.prefix == raw[:10]
     assert token.name == "Ratsinformationssystem"
     stored = db.execute(select(ApiToken.__table__).where(ApiToken.id == token.id)).one()
     assert all(raw not in str(value) for value in stored)  # never stored in any column
     # Listing shows the token rows, which carry no way back to the raw value.
-    [listed] = accounts.list_api_tokens(db, actor=user)
+    [listed] = api_tokens.list_api_tokens(db, actor=user)
     assert listed.id == token.id and not hasattr(listed, "raw")
-    assert accounts.user_for_api_token(db, raw) is user
+    assert api_tokens.user_for_api_token(db, raw) is user
 
 
 def test_each_token_is_new(db: Session, make_user: Callable[..., User]) -> None:
     user = make_user()
-    _, first = accounts.create_api_token(db, actor=user, name="")
-    _, second = accounts.create_api_token(db, actor=user, name=None)
+    _, first = api_tokens.create_api_token(db, actor=user, name="")
+    _, second = api_tokens.create_api_token(db, actor=user, name=None)
     assert first != second
-    assert [t.name for t in accounts.list_api_tokens(db, actor=user)] == ["API-Token"] * 2
+    assert [t.name for t in api_tokens.list_api_tokens(db, actor=user)] == ["API-Token"] * 2
 
 
 def test_revoked_token_is_rejected(db: Session, make_user: Callable[..., User]) -> None:
     user = make_user()
-    token, raw = accounts.create_api_token(db, actor=user, name="alt")
-    _, other_raw = accounts.create_api_token(db, actor=user, name="neu")
-    revoked = accounts.revoke_api_token(db, token.id, actor=user)
+    token, raw = api_tokens.create_api_token(db, actor=user, name="alt")
+    _, other_raw = api_tokens.create_api_token(db, actor=user, name="neu")
+    revoked = api_tokens.revoke_api_token(db, token.id, actor=user)
     assert revoked.revoked_at is not None
-    assert accounts.user_for_api_token(db, raw) is None
-    assert accounts.user_for_api_token(db, other_raw) is user  # the other one still works
+    assert api_tokens.user_for_api_token(db, raw) is None
+    assert api_tokens.user_for_api_token(db, other_raw) is user  # the other one still works
 
 
 def test_only_the_owner_revokes_a_token(db: Session, make_user: Callable[..., User]) -> None:
     owner, stranger = make_user(), make_user()
-    token, raw = accounts.create_api_token(db, actor=owner, name="meins")
+    token, raw = api_tokens.create_api_token(db, actor=owner, name="meins")
     with pytest.raises(NotFound):
-        accounts.revoke_api_token(db, token.id, actor=stranger)
+        api_tokens.revoke_api_token(db, token.id, actor=stranger)
     with pytest.raises(NotPermitted):
-        accounts.revoke_api_token(db, token.id, actor=None)
+        api_tokens.revoke_api_token(db, token.id, actor=None)
     with pytest.raises(NotFound):
-        accounts.revoke_api_token(db, 999_999, actor=owner)
-    assert accounts.user_for_api_token(db, raw) is owner
+        api_tokens.revoke_api_token(db, 999_999, actor=owner)
+    assert api_tokens.user_for_api_token(db, raw) is owner
 
 
 def test_anonymous_and_inactive_users_get_no_tokens(
     db: Session, make_user: Callable[..., User]
 ) -> None:
     with pytest.raises(NotPermitted):
-        accounts.create_api_token(db, actor=None, name="x")
+        api_tokens.create_api_token(db, actor=None, name="x")
     with pytest.raises(NotPermitted):
-        accounts.create_api_token(db, actor=make_user(active=False), name="x")
+        api_tokens.create_api_token(db, actor=make_user(active=False), name="x")
     assert db.scalar(select(func.count()).select_from(ApiToken)) == 0
 
 
 def test_unknown_token_is_rejected(db: Session, make_user: Callable[..., User]) -> None:
-    _, raw = accounts.create_api_token(db, actor=make_user(), name="echt")
+    _, raw = api_tokens.create_api_token(db, actor=make_user(), name="echt")
     for wrong in ["", "cst_unbekannt", raw[:-1], raw + "x", raw.upper(), "x" * 201]:
-        assert accounts.user_for_api_token(db, wrong) is None, wrong
-    assert accounts.user_for_api_token(db, raw) is not None
+        assert api_tokens.user_for_api_token(db, wrong) is None, wrong
+    assert api_tokens.user_for_api_token(db, raw) is not None
 
 
 def test_token_use_updates_last_used_at(db: Session, make_user: Callable[..., User]) -> None:
     user = make_user()
-    token, raw = accounts.create_api_token(db, actor=user, name="x")
+    token, raw = api_tokens.create_api_token(db, actor=user, name="x")
     assert token.last_used_at is None
     before = utcnow()
-    accounts.user_for_api_token(db, raw)
+    api_tokens.user_for_api_token(db, raw)
     # Written beside the caller's transaction (also a reading request may record it).
     db.expire(token)
     assert token.last_used_at is not None and token.last_used_at >= before
 
     # Within a few minutes it is not rewritten on every request ...
     first_use = token.last_used_at
-    accounts.user_for_api_token(db, raw)
+    api_tokens.user_for_api_token(db, raw)
     db.expire(token)
     assert token.last_used_at == first_use
     # ... but an old stamp is renewed.
     token.last_used_at = utcnow() - timedelta(hours=1)
     db.flush()
-    accounts.user_for_api_token(db, raw)
+    api_tokens.user_for_api_token(db, raw)
     db.expire(token)
     assert token.last_used_at >= before

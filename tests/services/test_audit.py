@@ -24,6 +24,7 @@ from consult.services import (
     decisions,
     drafts,
     merge,
+    organisations,
     responses,
     statement_board,
     statements,
@@ -90,8 +91,8 @@ def test_every_listed_action_leaves_an_entry(w: World) -> None:
     new = merge.merge(db, w.revision.id, actor=editor, note="Einarbeitung")
     drafts.publish(db, new.id, actor=editor)
     consultations.remove_member(db, w.consultation.id, towns.clerk.id, actor=editor)
-    org = accounts.create_organisation(db, actor=w.admin, name="Tafel e.V.", kind="welfare")
-    accounts.update_organisation(
+    org = organisations.create_organisation(db, actor=w.admin, name="Tafel e.V.", kind="welfare")
+    organisations.update_organisation(
         db, org.id, actor=w.admin, name="Tafel Siegtal e.V.", kind="welfare", is_active=True
     )
     made = accounts.create_user(db, actor=w.admin, email="neu@example.org", name="Nina Neu")

@@ -34,7 +34,7 @@ from consult.models import (
     StatementVersion,
     User,
 )
-from consult.services import accounts, mail
+from consult.services import accounts, api_tokens, mail
 from tests.conftest import PASSWORD, CSRFClient
 
 
@@ -210,8 +210,8 @@ def test_token_create_with_a_name(
     db.commit()
     raw = run(runner, "token", "create", user.email, "--name", "Ratsinfo").stdout.strip()
     db.expire_all()
-    assert accounts.user_for_api_token(db, raw) == user
-    assert [t.name for t in accounts.list_api_tokens(db, actor=user)] == ["Ratsinfo"]
+    assert api_tokens.user_for_api_token(db, raw) == user
+    assert [t.name for t in api_tokens.list_api_tokens(db, actor=user)] == ["Ratsinfo"]
 
 
 def test_token_create_refuses_unknown_or_inactive_users(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.models import Consultation, Membership, Organisation, User
-from consult.services import accounts, feedback_versions, feedback_views
+from consult.services import accounts, feedback_versions, feedback_views, organisations
 from consult.services import consultations as consultation_service
 from consult.services import feedback as service
 from tests import support
@@ -100,7 +100,7 @@ def test_a_new_name_moves_the_versions_where_it_is_shown(
     assert versions() == (before[0] + 2, before[1])
     bob_org = w.bob.organisation
     assert bob_org is not None
-    accounts.update_organisation(
+    organisations.update_organisation(
         db,
         bob_org.id,
         actor=admin,
@@ -110,7 +110,7 @@ def test_a_new_name_moves_the_versions_where_it_is_shown(
     )  # the reply was written for it
     assert versions() == (before[0] + 3, before[1])
     unused = make_org("Niemand e. V.")
-    accounts.update_organisation(
+    organisations.update_organisation(
         db, unused.id, actor=admin, name="Niemand mehr e. V.", kind="welfare", is_active=True
     )
     assert versions() == (before[0] + 3, before[1])

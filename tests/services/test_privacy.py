@@ -43,7 +43,7 @@ from consult.models import (
     User,
     WorkingGroup,
 )
-from consult.services import accounts, mail, privacy
+from consult.services import accounts, api_tokens, mail, privacy
 from tests import support
 from tests.conftest import PASSWORD, CSRFClient
 
@@ -308,7 +308,7 @@ def test_the_download_holds_everything_stored_about_the_person(
     jonas = person(db, "caritas@consult.example")
     tobias = person(db, "verwaltung.much@consult.example")
     mail.queue(db, jonas.email, "Einladung zur Runde", "Hallo Jonas Becker")
-    accounts.create_api_token(db, actor=jonas, name="Ratsinfo")
+    api_tokens.create_api_token(db, actor=jonas, name="Ratsinfo")
     others = db.scalar(select(Feedback).where(Feedback.author_id != jonas.id).limit(1))
     assert others is not None
     db.add(

@@ -27,7 +27,7 @@ from consult import create_app
 from consult.db import Database, database
 from consult.errors import Conflict
 from consult.models import Organisation, User
-from consult.services import accounts
+from consult.services import accounts, organisations
 from tests.conftest import make_settings, migrate
 from tests.servers import configured_postgresql_url, fresh_database
 
@@ -107,7 +107,9 @@ def test_two_organisations_whose_names_differ_in_case_are_not_both_created(
     def create(name: str) -> Callable[[Session], object]:
         def work(session: Session) -> object:
             actor = session.get(User, admin_id)
-            return accounts.create_organisation(session, actor=actor, name=name, kind="welfare")
+            return organisations.create_organisation(
+                session, actor=actor, name=name, kind="welfare"
+            )
 
         return work
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.models import ApiToken, User
-from consult.services import accounts
+from consult.services import api_tokens
 from tests import support
 from tests.conftest import PASSWORD, CSRFClient
 
@@ -197,7 +197,7 @@ def test_token_without_name_is_refused(me: CSRFClient, db: Session) -> None:
 
 
 def test_revoke_token(me: CSRFClient, db: Session, user: User) -> None:
-    token, raw = accounts.create_api_token(db, actor=user, name="Skript")
+    token, raw = api_tokens.create_api_token(db, actor=user, name="Skript")
     db.commit()
     headers = {"Authorization": f"Bearer {raw}"}
     api = me.application.test_client()
@@ -221,7 +221,7 @@ def test_cannot_revoke_someone_elses_token(
     me: CSRFClient, db: Session, make_user: Callable[..., User]
 ) -> None:
     other = make_user()
-    token, raw = accounts.create_api_token(db, actor=other, name="Fremd")
+    token, raw = api_tokens.create_api_token(db, actor=other, name="Fremd")
     db.commit()
     before = support.snapshot(db)
     response = me.post(f"/profile/tokens/{token.id}/revoke")
