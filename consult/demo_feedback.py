@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.models import Consultation, Feedback, Placement, Revision, User
-from consult.services import decisions, feedback, revisions
+from consult.services import decisions, feedback, revisions, snippets
 
 
 @dataclass(frozen=True)
@@ -240,7 +240,7 @@ FIRST_ROUND_DECISIONS: list[tuple[str, str, tuple[str | None, str], str | None]]
 def create_snippets(session: Session, consultation: Consultation, editor: User) -> dict[str, int]:
     """The integration centre's response snippets: their ids by the keys of SNIPPETS."""
     return {
-        key: decisions.create_snippet(
+        key: snippets.create_snippet(
             session, consultation.id, actor=editor, title=title, body=body
         ).id
         for key, (title, body) in SNIPPETS.items()

@@ -19,7 +19,7 @@ from consult.models import FeedbackKind, FeedbackReview
 from consult.schemas import consultations as revision_schemas
 from consult.schemas import decisions as schemas
 from consult.schemas import rounds as round_schemas
-from consult.services import access, audit, decisions, merge, response_exports, responses
+from consult.services import access, audit, decisions, merge, response_exports, responses, snippets
 
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 422)
 
@@ -195,7 +195,7 @@ def snippet_json(snippet: Any) -> dict[str, Any]:
     errors=(401, 403, 404),
 )
 def list_snippets(consultation_id: int) -> ResponseReturnValue:
-    items = decisions.list_snippets(get_session(), consultation_id, actor=api_user())
+    items = snippets.list_snippets(get_session(), consultation_id, actor=api_user())
     return {"snippets": [snippet_json(s) for s in items]}
 
 
@@ -209,7 +209,7 @@ def list_snippets(consultation_id: int) -> ResponseReturnValue:
     errors=WRITE_ERRORS,
 )
 def create_snippet(consultation_id: int, body: schemas.SnippetInput) -> ResponseReturnValue:
-    snippet = decisions.create_snippet(
+    snippet = snippets.create_snippet(
         get_session(), consultation_id, actor=api_user(), title=body.title, body=body.body
     )
     return snippet_json(snippet), 201
@@ -220,7 +220,7 @@ def create_snippet(consultation_id: int, body: schemas.SnippetInput) -> Response
     "Delete a response snippet (editors)", tag="decisions", status=204, errors=(401, 403, 404)
 )
 def delete_snippet(snippet_id: int) -> ResponseReturnValue:
-    decisions.delete_snippet(get_session(), snippet_id, actor=api_user())
+    snippets.delete_snippet(get_session(), snippet_id, actor=api_user())
     return "", 204
 
 

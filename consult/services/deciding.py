@@ -30,7 +30,7 @@ from consult.models import (
     Round,
     SectionVersion,
 )
-from consult.services import access, decisions, permissions
+from consult.services import access, decisions, permissions, snippets
 from consult.services.decision_checks import (
     OUTDATED_STATES,
     Choice,
@@ -142,7 +142,7 @@ def decision_page(session: Session, feedback_id: int, *, actor: object) -> Decis
         location=location,
         current_text=current_text,
         history=steps,
-        snippets=decisions.list_snippets(session, consultation.id, actor=actor),
+        snippets=snippets.list_snippets(session, consultation.id, actor=actor),
         editors=editors_of(session, consultation.id),
         overlaps=[(other, numbered.get(other)) for other in overlapping],
         published=published is not None,

@@ -1,5 +1,6 @@
 """Deciding on feedback (Abwägung): decisions with responses and their history, assignees,
-response snippets, and publishing a round's decisions to the authors.
+and publishing a round's decisions to the authors (response snippets:
+services.snippets).
 
 A comment is considered, partly considered, not considered or noted; a suggestion is
 accepted, rejected or accepted modified (with the editor's own text). A response is
@@ -32,14 +33,13 @@ from consult.models import (
     FeedbackReview,
     Membership,
     PublicationKind,
-    ResponseSnippet,
     Role,
     Round,
     RoundPublication,
     User,
 )
 from consult.models.decisions import COMMENT_DECISIONS, SUGGESTION_DECISIONS
-from consult.services import access, audit, feedback_versions, mail, permissions
+from consult.services import access, audit, feedback_versions, mail, permissions, snippets
 from consult.services.locks import lock
 from consult.services.text_fields import checked
 
@@ -190,7 +190,7 @@ def decide(
     if feedback.kind == FeedbackKind.SUGGESTION.value:
         feedback.status = "rejected" if kind is DecisionKind.REJECT else "accepted"
     if snippet_id is not None:
-        _count_use(session, consultation.id, snippet_id)
+        snippets.count_use(session, consultation.id, snippet_id)
     session.flush()
     feedback_versions.bump(session, feedback.consultation_id)
     return Decided(feedback, review)
@@ -286,65 +286,6 @@ def _is_editor(session: Session, user_id: int, consultation_id: int) -> bool:
         )
     )
     return role == Role.EDITOR.value
-
-
-# --- snippets ------------------------------------------------------------------------
-
-
-def list_snippets(
-    session: Session, consultation_id: int, *, actor: object
-) -> list[ResponseSnippet]:
-    """The consultation's response snippets, most used first (editors). Raises NotFound,
-    NotPermitted."""
-    consultation = access.get_consultation(session, consultation_id, actor=actor)
-    _require_editor(session, actor, consultation)
-    return list(
-        session.scalars(
-            select(ResponseSnippet)
-            .where(ResponseSnippet.consultation_id == consultation.id)
-            .order_by(ResponseSnippet.uses.desc(), ResponseSnippet.title)
-        )
-    )
-
-
-def create_snippet(
-    session: Session, consultation_id: int, *, actor: object, title: str, body: str
-) -> ResponseSnippet:
-    """A new response snippet (editors). Raises NotFound, NotPermitted, Invalid."""
-    consultation = access.get_consultation(session, consultation_id, actor=actor)
-    user = _require_editor(session, actor, consultation)
-    snippet = ResponseSnippet(
-        consultation_id=consultation.id,
-        title=checked(title, textrules.NAME, "title", _("Der Titel")),
-        body=checked(body, textrules.COMMENT, "body", _("Der Text")),
-        uses=0,
-        created_by_id=user.id,
-    )
-    session.add(snippet)
-    session.flush()
-    return snippet
-
-
-def delete_snippet(session: Session, snippet_id: int, *, actor: object) -> None:
-    """Delete a response snippet (editors). Raises NotFound, NotPermitted."""
-    snippet = session.get(ResponseSnippet, snippet_id) if is_id(snippet_id) else None
-    if snippet is None:
-        raise NotFound(_("Diesen Textbaustein gibt es nicht."))
-    consultation = access.get_consultation(session, snippet.consultation_id, actor=actor)
-    _require_editor(session, actor, consultation)
-    session.delete(snippet)
-    session.flush()
-
-
-def _count_use(session: Session, consultation_id: int, snippet_id: int) -> None:
-    snippet = session.get(ResponseSnippet, snippet_id) if is_id(snippet_id) else None
-    if snippet is None or snippet.consultation_id != consultation_id:
-        raise Invalid(
-            _("Diesen Textbaustein gibt es in diesem Verfahren nicht."),
-            code="unknown_snippet",
-            fields={"snippet_id": _("Unbekannt.")},
-        )
-    snippet.uses += 1
 
 
 # --- publication ---------------------------------------------------------------------

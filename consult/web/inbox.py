@@ -17,8 +17,9 @@ from flask_login import current_user
 from consult.db import get_session, parse_number
 from consult.errors import ServiceError
 from consult.models import FeedbackKind, ResponseSnippet
-from consult.services import access, deciding, decisions
+from consult.services import access, deciding
 from consult.services import inbox as service
+from consult.services import snippets as snippet_service
 from consult.web import confirm, inbox_rows
 from consult.web.decision_forms import (
     BulkForm,
@@ -151,7 +152,7 @@ def _bulk(form: BulkForm, round_id: int, snippets: Sequence[ResponseSnippet]) ->
 def overview(round_id: int) -> ResponseReturnValue:
     db = get_session()
     found = service.inbox(db, round_id, actor=current_user, filters=filters_from(request.args))
-    snippets = decisions.list_snippets(db, found.consultation.id, actor=current_user)
+    snippets = snippet_service.list_snippets(db, found.consultation.id, actor=current_user)
     form = BulkForm()
     form.snippet.choices = snippet_choices(snippets)
     form.assignee_id.choices = editor_choices(found.editors)
@@ -211,12 +212,12 @@ def _snippets_back() -> str | None:
 def snippets(consultation_id: int) -> ResponseReturnValue:
     db = get_session()
     consultation = access.get_consultation(db, consultation_id, actor=current_user)
-    items = decisions.list_snippets(db, consultation.id, actor=current_user)  # editors only
+    items = snippet_service.list_snippets(db, consultation.id, actor=current_user)  # editors only
     form = SnippetForm()
     status = 200
     if form.validate_on_submit():
         try:
-            snippet = decisions.create_snippet(
+            snippet = snippet_service.create_snippet(
                 db, consultation.id, actor=current_user, title=form.title.data, body=form.body.data
             )
         except ServiceError as exc:
@@ -256,8 +257,8 @@ def delete_snippet(consultation_id: int, snippet_id: int) -> ResponseReturnValue
     consultation = access.get_consultation(db, consultation_id, actor=current_user)
     page = url_for("inbox.snippets", consultation_id=consultation.id, back=_snippets_back())
     if not confirm.confirmed():
-        decisions.list_snippets(db, consultation.id, actor=current_user)  # editors only
+        snippet_service.list_snippets(db, consultation.id, actor=current_user)  # editors only
         return confirm.ask(_delete_question(), cancel_url=page)
-    decisions.delete_snippet(db, snippet_id, actor=current_user)
+    snippet_service.delete_snippet(db, snippet_id, actor=current_user)
     flash(_("Der Textbaustein ist gelöscht."), "success")
     return redirect(page)

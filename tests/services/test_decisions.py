@@ -18,7 +18,7 @@ from consult.models import (
     PublicationKind,
     ResponseSnippet,
 )
-from consult.services import decisions
+from consult.services import decisions, snippets
 from tests.services.test_feedback import World, world  # noqa: F401  (the fixture)
 
 
@@ -166,7 +166,7 @@ def test_assignees_are_editors(decided_world: World) -> None:
 
 def test_snippets_count_their_uses(decided_world: World) -> None:
     w = decided_world
-    snippet = decisions.create_snippet(
+    snippet = snippets.create_snippet(
         w.db,
         w.consultation.id,
         actor=w.editor,
@@ -183,9 +183,9 @@ def test_snippets_count_their_uses(decided_world: World) -> None:
         snippet_id=snippet.id,
     )
     assert snippet.uses == 1
-    listed = decisions.list_snippets(w.db, w.consultation.id, actor=w.editor)
+    listed = snippets.list_snippets(w.db, w.consultation.id, actor=w.editor)
     assert [s.title for s in listed] == ["Schon enthalten"]
     with pytest.raises(NotPermitted):
-        decisions.list_snippets(w.db, w.consultation.id, actor=w.alice)
-    decisions.delete_snippet(w.db, snippet.id, actor=w.editor)
+        snippets.list_snippets(w.db, w.consultation.id, actor=w.alice)
+    snippets.delete_snippet(w.db, snippet.id, actor=w.editor)
     assert count(w, ResponseSnippet) == 0

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, event, func, select
 
 from consult.errors import Conflict, Invalid, NotFound, NotPermitted
 from consult.models import Feedback, FeedbackDecision, FeedbackReview
-from consult.services import deciding, decisions, feedback, merge, responses
+from consult.services import deciding, decisions, feedback, merge, responses, snippets
 from consult.services import inbox as service
 from consult.services.inbox import InboxFilters
 from tests.services.test_feedback import World, world  # noqa: F401  (the fixture)
@@ -289,7 +289,7 @@ def test_the_overview_takes_as_many_queries_for_60_items_as_for_6(
 def test_bulk_decisions_give_each_item_its_own_row_and_history(w: World) -> None:
     a = w.comment(w.alice, "2", "Kita", "a")
     b = w.comment(w.bob, "3", None, body="b")
-    snippet = decisions.create_snippet(
+    snippet = snippets.create_snippet(
         w.db, w.consultation.id, actor=w.editor, title="Danke", body="Vielen Dank."
     )
     done = deciding.decide_many(
@@ -394,7 +394,7 @@ def test_bulk_assignment(w: World) -> None:
 
 def test_the_decision_page_has_history_snippets_and_editors(w: World) -> None:
     comment = w.comment(w.alice, "2", "Kita", "a")
-    decisions.create_snippet(w.db, w.consultation.id, actor=w.editor, title="T", body="B")
+    snippets.create_snippet(w.db, w.consultation.id, actor=w.editor, title="T", body="B")
     decisions.decide(w.db, comment.id, actor=w.editor, decision="noted", response="Erst.")
     decisions.decide(w.db, comment.id, actor=w.editor, decision="considered", response="Dann.")
     page = deciding.decision_page(w.db, comment.id, actor=w.editor)

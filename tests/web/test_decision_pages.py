@@ -26,7 +26,7 @@ from consult.models import (
     ResponseSnippet,
     User,
 )
-from consult.services import decisions
+from consult.services import decisions, snippets
 from tests import support
 from tests.conftest import CSRFClient
 from tests.services.test_feedback import World, build_world
@@ -242,7 +242,7 @@ def test_a_snippet_fills_the_response_without_javascript_and_counts_its_use(
 ) -> None:
     w = site.world
     comment = w.comment(w.alice, "2", "in der Kita", "Bitte früher.")
-    snippet = decisions.create_snippet(
+    snippet = snippets.create_snippet(
         w.db,
         w.consultation.id,
         actor=w.editor,

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from consult.models import FeedbackDecision, FeedbackReview, ResponseSnippet
-from consult.services import decisions
+from consult.services import decisions, snippets
 from tests import support
 from tests.web.test_decision_pages import Site, location, site  # noqa: F401  (the fixture)
 
@@ -237,7 +237,7 @@ def test_assigning_several_items_at_once(site: Site) -> None:  # noqa: F811
 def test_a_snippet_goes_into_the_bulk_response_without_javascript(site: Site) -> None:  # noqa: F811
     w = site.world
     a = w.comment(w.alice, "2", "in der Kita", "a")
-    snippet = decisions.create_snippet(
+    snippet = snippets.create_snippet(
         w.db, w.consultation.id, actor=w.editor, title="Dank", body="Vielen Dank für Ihren Beitrag."
     )
     response = site.post(
