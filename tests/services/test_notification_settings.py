@@ -358,3 +358,15 @@ def test_a_new_revision_follows_the_setting(
     revision = drafts.copy_revision(db, open_round.revision_id, actor=admin)
     drafts.publish(db, revision.id, actor=admin, notify=True)
     assert [m for m in mails_to(db, observer) if "Neue Fassung" in m.subject] == []
+
+
+def test_no_notification_repeats_what_the_digest_and_footer_say(app: Flask) -> None:
+    """A notification's text is also a digest item: the digest's own closing line (where
+    to change the settings) and the footer's unsubscribe line must not be in it too."""
+    assert app.jinja_loader is not None
+    for template in settings.KIND_OF_TEMPLATE:
+        source, _name, _uptodate = app.jinja_loader.get_source(
+            app.jinja_env, f"mail/{template}.txt"
+        )
+        assert "in Ihrem Profil" not in source, template
+        assert "abbestellen" not in source, template
