@@ -61,15 +61,6 @@ def _consultation_of(session: Session, feedback: Feedback) -> Consultation:
     return consultation
 
 
-def _require_editor(session: Session, actor: object, consultation: Consultation) -> User:
-    user = permissions.require_user(actor)
-    permissions.require(
-        permissions.can_decide_feedback(session, user, consultation),
-        _("Nur die Redaktion entscheidet über Beiträge."),
-    )
-    return user
-
-
 def review_of(session: Session, feedback: Feedback) -> FeedbackReview:
     """The feedback's review row (made when first needed). Raises nothing."""
     review = session.get(FeedbackReview, feedback.id)
@@ -126,7 +117,7 @@ def decide(
     """
     feedback = access.get_feedback(session, feedback_id, actor=actor)
     consultation = _consultation_of(session, feedback)
-    user = _require_editor(session, actor, consultation)
+    user = permissions.require_decider(session, actor, consultation)
     lock(session, feedback)  # two editors deciding at once: one after the other
     kind = parse_decision(feedback, decision)
     text = checked(response, RESPONSE_RULE, "response", _("Die Begründung"))
@@ -200,7 +191,7 @@ def undecide(session: Session, feedback_id: int, *, actor: object) -> Decided:
     """Withdraw the decision (back to undecided; kept in the history). Raises NotFound,
     NotPermitted, Conflict (applied already)."""
     feedback = access.get_feedback(session, feedback_id, actor=actor)
-    user = _require_editor(session, actor, _consultation_of(session, feedback))
+    user = permissions.require_decider(session, actor, _consultation_of(session, feedback))
     lock(session, feedback)
     if feedback.status == "applied":
         raise Conflict(
@@ -239,7 +230,7 @@ def history(session: Session, feedback_id: int, *, actor: object) -> list[Feedba
     """Every decision on the feedback, the first first (editors). Raises NotFound,
     NotPermitted."""
     feedback = access.get_feedback(session, feedback_id, actor=actor)
-    _require_editor(session, actor, _consultation_of(session, feedback))
+    permissions.require_decider(session, actor, _consultation_of(session, feedback))
     return list(
         session.scalars(
             select(FeedbackDecision)
@@ -264,7 +255,7 @@ def assign(
     for consultation_id in {f.consultation_id for f in items}:
         consultation = session.get(Consultation, consultation_id)
         assert consultation is not None
-        _require_editor(session, actor, consultation)
+        permissions.require_decider(session, actor, consultation)
         if assignee_id is not None and not _is_editor(session, assignee_id, consultation_id):
             raise Invalid(
                 _("Zuständig kann nur jemand aus der Redaktion sein."),
@@ -326,7 +317,7 @@ def publish_decisions(
     round_ = access.get_round(session, round_id, actor=actor)
     consultation = session.get(Consultation, round_.consultation_id)
     assert consultation is not None
-    user = _require_editor(session, actor, consultation)
+    user = permissions.require_decider(session, actor, consultation)
     lock(session, round_)
     if publication(session, round_.id, PublicationKind.DECISIONS) is not None:
         raise Conflict(

@@ -402,6 +402,17 @@ def can_decide_feedback(session: Session, user: Any, consultation: Consultation)
     return can_edit_consultation(session, user, consultation)
 
 
+def require_decider(session: Session, actor: Any, consultation: Consultation) -> User:
+    """The acting user if they may decide on the consultation's feedback (and keep its
+    snippets). Raises NotAuthenticated, NotPermitted."""
+    user = require_user(actor)
+    require(
+        can_decide_feedback(session, user, consultation),
+        _("Nur die Redaktion entscheidet über Beiträge."),
+    )
+    return user
+
+
 def can_edit_feedback(user: Any, feedback: Any) -> bool:
     """Edit, withdraw or restore a comment or suggestion: its author only, not the colleagues who
     see it, the editors or the admins (whether the round and the item are still open is

@@ -10,18 +10,9 @@ from sqlalchemy.orm import Session
 from consult.db import is_id
 from consult.domain import textrules
 from consult.errors import Invalid, NotFound
-from consult.models import Consultation, ResponseSnippet, User
+from consult.models import ResponseSnippet
 from consult.services import access, permissions
 from consult.services.text_fields import checked
-
-
-def _require_editor(session: Session, actor: object, consultation: Consultation) -> User:
-    user = permissions.require_user(actor)
-    permissions.require(
-        permissions.can_decide_feedback(session, user, consultation),
-        _("Nur die Redaktion entscheidet über Beiträge."),
-    )
-    return user
 
 
 def list_snippets(
@@ -30,7 +21,7 @@ def list_snippets(
     """The consultation's response snippets, most used first (editors). Raises NotFound,
     NotPermitted."""
     consultation = access.get_consultation(session, consultation_id, actor=actor)
-    _require_editor(session, actor, consultation)
+    permissions.require_decider(session, actor, consultation)
     return list(
         session.scalars(
             select(ResponseSnippet)
@@ -45,7 +36,7 @@ def create_snippet(
 ) -> ResponseSnippet:
     """A new response snippet (editors). Raises NotFound, NotPermitted, Invalid."""
     consultation = access.get_consultation(session, consultation_id, actor=actor)
-    user = _require_editor(session, actor, consultation)
+    user = permissions.require_decider(session, actor, consultation)
     snippet = ResponseSnippet(
         consultation_id=consultation.id,
         title=checked(title, textrules.NAME, "title", _("Der Titel")),
@@ -64,7 +55,7 @@ def delete_snippet(session: Session, snippet_id: int, *, actor: object) -> None:
     if snippet is None:
         raise NotFound(_("Diesen Textbaustein gibt es nicht."))
     consultation = access.get_consultation(session, snippet.consultation_id, actor=actor)
-    _require_editor(session, actor, consultation)
+    permissions.require_decider(session, actor, consultation)
     session.delete(snippet)
     session.flush()
 
